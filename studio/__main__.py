@@ -1,0 +1,250 @@
+"""Command line: python -m studio inspect | train | predict | runs.
+
+Bad input or a bad option ends with exit code 2 and one sentence on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import ConfigError, DataConfig, ModelConfig, RunConfig
+
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """Ends the command with exit code 2 and this sentence."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one sentence, not a usage dump
+        hint = self.prog.replace("studio", "python -m studio", 1)
+        raise UserError(f"{message[0].upper()}{message[1:]} (see: {hint} --help).")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="studio", description="Fine-tune a text classifier on your own labelled table.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ins = sub.add_parser("inspect", help="check a data file and report problems before training")
+    ins.add_argument("file")
+    ins.add_argument("--text-column")
+    ins.add_argument("--label-column")
+    ins.add_argument("--encoding", help="override the detected encoding, e.g. gb18030 or cp1252")
+    ins.add_argument("--test-file", help="a separate test file, checked for overlap with FILE")
+    ins.add_argument("--model", default=None, help="measure token lengths with this model's tokenizer")
+    ins.add_argument("--max-length", type=int, default=128)
+    ins.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    tr = sub.add_parser("train", help="train a classifier in the foreground")
+    tr.add_argument("file")
+    tr.add_argument("--test-file")
+    tr.add_argument("--validation-file")
+    tr.add_argument("--text-column")
+    tr.add_argument("--label-column")
+    tr.add_argument("--split-column", help="a column saying train / validation / test for each row")
+    tr.add_argument("--encoding")
+    tr.add_argument("--model", default=None, help="catalog name, hub id or local folder (default: the bundled model)")
+    how = tr.add_mutually_exclusive_group()
+    how.add_argument("--freeze", metavar="K", help="freeze the embeddings and the bottom K layers ('all': train the head only)")
+    how.add_argument("--lora", type=int, metavar="R", help="train LoRA adapters of rank R instead of the whole model")
+    tr.add_argument("--preset", default=None, help="quick, balanced (default) or best")
+    tr.add_argument("--epochs", type=float)
+    tr.add_argument("--lr", type=float, help="learning rate")
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--max-length", type=int)
+    tr.add_argument("--patience", type=int, help="evaluations without improvement before stopping (0: never)")
+    tr.add_argument("--class-weights", action="store_true", help="weight the loss against class imbalance")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    tr.add_argument("--max-rows", type=int, help="train on a stratified sample of this many rows")
+    tr.add_argument("--runs-dir", default="runs")
+    tr.add_argument("--name", default="")
+    tr.add_argument("--json", action="store_true", help="print progress as JSON lines")
+
+    pr = sub.add_parser("predict", help="classify texts or a file with a trained run")
+    pr.add_argument("run_dir", help="a run folder (runs/<id>) or its model folder")
+    pr.add_argument("texts", nargs="*")
+    pr.add_argument("--file", help="a table to classify")
+    pr.add_argument("--text-column")
+    pr.add_argument("--out", help="where to write the classified table (CSV)")
+    pr.add_argument("--json", action="store_true")
+
+    ls = sub.add_parser("runs", help="list training runs")
+    ls.add_argument("--runs-dir", default="runs")
+    ls.add_argument("--json", action="store_true")
+    return p
+
+
+# --- inspect ---------------------------------------------------------------------------------
+def cmd_inspect(a) -> int:
+    from . import data, models
+    tokenizer = models.load_tokenizer(a.model or models.DEFAULT_MODEL)
+    report = data.inspect(a.file, a.text_column, a.label_column, tokenizer=tokenizer, max_length=a.max_length,
+                          test=a.test_file, encoding=a.encoding)
+    if a.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{a.file}: {report.rows:,} rows, columns {', '.join(map(str, report.columns))}")
+        print(f"  text column: {report.text_column}   label column: {report.label_column}   "
+              f"encoding: {report.encoding}   delimiter: {report.delimiter!r}")
+        if report.label_counts:
+            shown = ", ".join(f"{k} {v:,}" for k, v in list(report.label_counts.items())[:12])
+            more = len(report.label_counts) - 12
+            print(f"  {len(report.label_counts)} labels: {shown}{f', and {more} more' if more > 0 else ''}")
+        if report.token_lengths:
+            t = report.token_lengths
+            print(f"  tokens per text: median {t['p50']}, 95% under {t['p95']}, longest {t['max']}")
+        for f in report.findings:
+            print(f"  [{f.severity}] {f.message}")
+        if not report.findings:
+            print("  No problems found.")
+    return 1 if report.has_errors else 0
+
+
+# --- train -----------------------------------------------------------------------------------
+def build_config(a) -> RunConfig:
+    from . import models, presets
+    model_name = a.model or models.DEFAULT_MODEL
+    if a.freeze is not None:
+        k = -1 if str(a.freeze).lower() == "all" else _int(a.freeze, "--freeze takes a number of layers or 'all'.")
+        model = ModelConfig(name=model_name, method="freeze", freeze_layers=k)
+    elif a.lora is not None:
+        model = ModelConfig(name=model_name, method="lora", lora_r=a.lora, lora_alpha=2 * a.lora)
+    else:
+        model = ModelConfig(name=model_name)
+    hidden = getattr(models.load_config(model_name), "hidden_size", 768)
+    try:
+        train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    for flag, field in (("epochs", "epochs"), ("lr", "learning_rate"), ("batch_size", "batch_size"),
+                        ("max_length", "max_length"), ("patience", "patience"), ("seed", "seed"), ("device", "device")):
+        if getattr(a, flag) is not None:
+            setattr(train, field, getattr(a, flag))
+    train.class_weights = a.class_weights
+    data = DataConfig(train_file=a.file, validation_file=a.validation_file, test_file=a.test_file,
+                      text_column=a.text_column, label_column=a.label_column, split_column=a.split_column,
+                      encoding=a.encoding, max_rows=a.max_rows)
+    for path in (a.file, a.validation_file, a.test_file):
+        if path and not Path(path).is_file():
+            raise UserError(f"There is no file {path}; check the path.")
+    return RunConfig(data=data, model=model, train=train, name=a.name).validate()
+
+
+def _int(value: str, message: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise UserError(message) from None
+
+
+def _print_event(event: dict) -> None:
+    kind = event.get("type")
+    if kind == "started":
+        print(f"Training on {event['device']}: {event['split']}", flush=True)
+        print(f"  {event['trainable_parameters']:,} of {event['total_parameters']:,} parameters trainable; "
+              f"{event['total_steps']:,} steps of batch {event['batch_size']}", flush=True)
+    elif kind == "step":
+        print(f"  step {event['step']:>5}  epoch {event['epoch']:.2f}  loss {event['loss']:.4f}  "
+              f"{event['samples_per_s']:.0f} samples/s  {event['progress']:.0%}  ETA {event['eta_s']:.0f}s", flush=True)
+    elif kind == "eval":
+        print(f"  validation  epoch {event['epoch']:.2f}  loss {event['loss']:.4f}  accuracy {event['accuracy']:.2%}  "
+              f"macro-F1 {event['macro_f1']:.3f}{'  (best so far)' if event['best'] else ''}", flush=True)
+    elif kind in ("note", "failed"):
+        print(f"  {event['message']}", flush=True)
+
+
+def cmd_train(a) -> int:
+    from . import jobs
+    from .runs import Run
+    config = build_config(a)
+    run = Run.create(a.runs_dir, config)
+    echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
+    try:
+        status = jobs.execute(run, echo=echo)
+    except KeyboardInterrupt:
+        run.append_event({"type": "cancelled"})
+        run.set_status("cancelled", "Stopped from the keyboard; no model was saved.")
+        print("Stopped; no model was saved.", file=sys.stderr)
+        return 130
+    metrics = run.metrics()
+    if a.json:
+        print(json.dumps({"type": "result", "run_dir": str(run.path), "state": status["state"],
+                          "message": status["message"], "metrics": _headline(metrics)}, ensure_ascii=False))
+    else:
+        print(f"Run folder: {run.path}")
+        if metrics:
+            print(f"Test accuracy {metrics['accuracy']:.2%}, macro-F1 {metrics['macro_f1']:.3f}, "
+                  f"weighted-F1 {metrics['weighted_f1']:.3f} on {metrics['examples']:,} examples.")
+            print(metrics["summary"])
+    if status["state"] != "finished":
+        print(status["message"], file=sys.stderr)
+        return 1
+    return 0
+
+
+def _headline(metrics: dict | None) -> dict | None:
+    if not metrics:
+        return None
+    keys = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_f1", "examples",
+            "train_seconds", "train_samples_per_s", "best_validation_macro_f1")
+    return {k: metrics[k] for k in keys if k in metrics}
+
+
+# --- predict ---------------------------------------------------------------------------------
+def cmd_predict(a) -> int:
+    from .inference import load_classifier
+    folder = Path(a.run_dir)
+    model_dir = folder / "model" if (folder / "model").is_dir() else folder
+    if not (model_dir / "config.json").exists():
+        raise UserError(f"{a.run_dir} holds no trained model; give a finished run's folder, e.g. runs/<id>.")
+    classifier = load_classifier(model_dir)
+    if a.file:
+        if not a.out:
+            raise UserError("Say where to write the classified table with --out OUT.csv.")
+        result = classifier.classify_file(a.file, a.out, a.text_column)
+        print(json.dumps(result, ensure_ascii=False) if a.json else
+              f"Classified {result['rows']:,} rows of column {result['text_column']!r} into {result['path']}.")
+        return 0
+    if not a.texts:
+        raise UserError("Give one or more texts to classify, or --file with --out.")
+    for text, pred in zip(a.texts, classifier.predict(a.texts)):
+        if a.json:
+            print(json.dumps({"text": text, **pred.to_dict()}, ensure_ascii=False))
+        else:
+            print(f"{pred.label}\t{pred.confidence:.3f}\t{text}")
+    return 0
+
+
+def cmd_runs(a) -> int:
+    from .runs import list_runs
+    rows = [run.summary() for run in list_runs(a.runs_dir)]
+    if a.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        acc = f"{r['test_accuracy']:.1%}" if r["test_accuracy"] is not None else "-"
+        print(f"{r['id']}  {r['state']:<11} {acc:>6}  {r['model']}  {r['method']}  {r['data']}")
+    if not rows:
+        print(f"No runs in {a.runs_dir}.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import DataError
+    from .inference import InferenceError
+    from .models import ModelError
+    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs}
+    try:
+        a = _parser().parse_args(argv)
+        return commands[a.command](a)
+    except (UserError, DataError, ModelError, ConfigError, InferenceError) as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Settings for one training run: data, model, training. Plain dataclasses with a JSON round-trip.
+
+A run folder's config.json is `RunConfig.to_dict()`; the CLI, the UI and the tests all build one.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+METHODS = ("full", "freeze", "lora")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message says which and what to choose instead."""
+
+
+@dataclass
+class DataConfig:
+    train_file: str = ""
+    validation_file: str | None = None   # a separate validation file; else carved out of train
+    test_file: str | None = None         # a separate test file; else carved out of train
+    text_column: str | None = None       # None: detected
+    label_column: str | None = None      # None: detected
+    split_column: str | None = None      # a column holding train / validation / test per row
+    encoding: str | None = None          # None: detected
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    max_rows: int | None = None          # a stratified sample of the training rows, for a quick try
+
+
+@dataclass
+class ModelConfig:
+    name: str = "all-MiniLM-L6-v2"       # catalog key, hub id or local folder
+    method: str = "full"                 # full | freeze | lora
+    freeze_layers: int = 0               # with method=freeze: embeddings + this many bottom layers; -1 = all (head only)
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+
+
+@dataclass
+class TrainConfig:
+    preset: str = "balanced"
+    learning_rate: float = 1e-4
+    epochs: float = 5
+    batch_size: int = 32
+    max_length: int = 128                # tokens; longer texts are cut
+    warmup_ratio: float = 0.06           # share of all optimizer steps spent warming the learning rate up
+    weight_decay: float = 0.01
+    patience: int = 2                    # evaluations without improvement before stopping early; 0 = never
+    evals_per_epoch: int = 1
+    class_weights: bool = False          # weight the loss by inverse class frequency
+    seed: int = 42
+    device: str = "auto"                 # auto | cpu | cuda | mps
+    cache_frozen: bool = True            # compute frozen layers once and reuse their outputs every epoch
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    name: str = ""                       # a label the user gave the run
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
+        def build(kind, values):
+            known = {f.name for f in dataclasses.fields(kind)}
+            return kind(**{k: v for k, v in (values or {}).items() if k in known})
+        return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
+                   train=build(TrainConfig, raw.get("train")), name=raw.get("name", ""))
+
+    def validate(self) -> "RunConfig":
+        d, m, t = self.data, self.model, self.train
+        if not d.train_file:
+            raise ConfigError("Choose a training file first.")
+        if m.method not in METHODS:
+            raise ConfigError(f"Training method must be one of {', '.join(METHODS)}, not {m.method!r}.")
+        if m.method == "lora" and m.lora_r < 1:
+            raise ConfigError("LoRA rank must be at least 1 (8 is a good start).")
+        if m.method == "freeze" and m.freeze_layers < -1:
+            raise ConfigError("The number of frozen layers cannot be negative.")
+        if not 0 < t.learning_rate < 1:
+            raise ConfigError(f"Learning rate {t.learning_rate} is out of range; try 1e-4.")
+        if t.epochs <= 0:
+            raise ConfigError("Train for at least a fraction of an epoch (epochs must be above 0).")
+        if t.batch_size < 1:
+            raise ConfigError("Batch size must be at least 1.")
+        if not 8 <= t.max_length <= 8192:
+            raise ConfigError(f"Max length {t.max_length} is out of range; choose between 8 and 8192 tokens.")
+        if not 0 <= t.warmup_ratio < 1:
+            raise ConfigError("Warm-up must be a share of training between 0 and 1, e.g. 0.06.")
+        if t.patience < 0:
+            raise ConfigError("Early-stopping patience cannot be negative (0 turns it off).")
+        for share in (d.val_fraction, d.test_fraction):
+            if not 0 <= share < 0.5:
+                raise ConfigError("Validation and test shares must each be between 0 and 0.5 of the data.")
+        if d.max_rows is not None and d.max_rows < 10:
+            raise ConfigError("A row limit below 10 leaves nothing to learn from; raise --max-rows.")
+        return self

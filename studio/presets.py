@@ -1,0 +1,45 @@
+"""Training presets a domain expert can trust without touching a knob.
+
+The numbers come from measurement on the shared data sets (see BENCHMARKS.md), not from a
+tutorial: small models like the bundled MiniLM want a learning rate about ten times the
+textbook 2e-5, and base-size models about twice it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    description: str
+    epochs: float
+    lr_small: float      # models with hidden size <= 512 (MiniLM and the like)
+    lr_base: float       # BERT-base and larger
+    patience: int
+    evals_per_epoch: int
+
+
+PRESETS = {
+    "quick": Preset("quick", "Quick", "A first model in a few minutes: 3 passes over the data.",
+                    epochs=3, lr_small=2e-4, lr_base=5e-5, patience=1, evals_per_epoch=1),
+    "balanced": Preset("balanced", "Balanced", "The default: up to 6 passes, stops early when validation stops improving.",
+                       epochs=6, lr_small=2e-4, lr_base=4e-5, patience=2, evals_per_epoch=1),
+    "best": Preset("best", "Best", "Longest training for the last points of accuracy: up to 12 passes.",
+                   epochs=12, lr_small=1.5e-4, lr_base=3e-5, patience=3, evals_per_epoch=2),
+}
+DEFAULT_PRESET = "balanced"
+
+
+def preset_settings(key: str, hidden_size: int = 384) -> TrainConfig:
+    """A full TrainConfig for a preset and a model of the given width."""
+    if key not in PRESETS:
+        raise ValueError(f"Unknown preset {key!r}; choose one of {', '.join(PRESETS)}.")
+    p = PRESETS[key]
+    return dataclasses.replace(TrainConfig(), preset=key, epochs=p.epochs, patience=p.patience,
+                               evals_per_epoch=p.evals_per_epoch,
+                               learning_rate=p.lr_small if hidden_size <= 512 else p.lr_base)

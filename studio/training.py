@@ -1,0 +1,513 @@
+"""One blocking train(): a RunConfig in, an evaluated model in a folder out. No threads, no UI.
+
+Reads top to bottom: data -> tokens -> model -> batches -> loop (evaluate, keep the best,
+stop early) -> test -> save. Progress leaves through `emit(event)`; `should_stop()` is checked
+before every optimizer step.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import data, metrics, models
+from .config import RunConfig
+
+Emit = Callable[[dict], None]
+
+
+class Cancelled(Exception):
+    """The user pressed Stop."""
+
+
+class TrainingError(RuntimeError):
+    """Training could not go on; the message says why in plain words."""
+
+
+# --- device ----------------------------------------------------------------------------------
+def pick_device(preference: str = "auto") -> torch.device:
+    if preference not in ("auto", "", None):
+        return torch.device(preference)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# --- data ------------------------------------------------------------------------------------
+SPLIT_NAMES = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
+               "val": "validation", "dev": "validation", "test": "test", "testing": "test"}
+
+
+def prepare_splits(config: RunConfig) -> data.Splits:
+    """Read the files named in the config and split them as asked."""
+    d = config.data
+    examples, table, text_col, label_col = data.read_examples(d.train_file, d.text_column, d.label_column, d.encoding)
+    given = {"validation": d.validation_file, "test": d.test_file}
+    parts = {name: data.read_examples(path, text_col, label_col)[0] if path else None for name, path in given.items()}
+    if d.split_column:
+        examples, from_column = _split_by_column(table, d.split_column, text_col, label_col)
+        parts = {name: parts[name] or from_column.get(name) for name in parts}
+    if d.max_rows and len(examples.texts) > d.max_rows:
+        examples = data.stratified_sample(examples, d.max_rows, seed=config.train.seed)
+    return data.make_splits(examples, parts["validation"], parts["test"], None,
+                            d.val_fraction, d.test_fraction, config.train.seed)
+
+
+def _split_by_column(table: data.Table, column: str, text_col: str, label_col: str):
+    """(train examples, {"validation": ..., "test": ...}) from a column that names each row's split."""
+    frame = table.frame
+    if column not in frame.columns:
+        raise data.DataError(f"There is no column called {column!r} to split by; "
+                             f"the columns are {', '.join(map(str, frame.columns))}.")
+    names = frame[column].astype(str).str.strip().str.lower()
+    unknown = sorted(set(names) - set(SPLIT_NAMES))
+    if unknown:
+        raise data.DataError(f"The split column {column!r} holds {', '.join(map(repr, unknown[:5]))}; "
+                             "each row must say train, validation or test.")
+    names = names.map(SPLIT_NAMES)
+    def part(name):
+        rows = frame[names == name]
+        return data.load_examples(dataclasses.replace(table, frame=rows), text_col, label_col) if len(rows) else None
+    train = part("train")
+    if train is None:
+        raise data.DataError(f"No row of the split column {column!r} says train.")
+    return train, {"validation": part("validation"), "test": part("test")}
+
+
+def tokenize(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
+    return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Shuffled batches of similar-length examples: little padding, still random order."""
+    order = rng.permutation(len(lengths))
+    lengths = np.asarray(lengths)
+    batches = []
+    chunk = batch_size * 50
+    for start in range(0, len(order), chunk):
+        part = order[start:start + chunk]
+        part = part[np.argsort(-lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def sorted_batches(lengths: list[int], batch_size: int) -> list[np.ndarray]:
+    """For evaluation: batches in length order, no shuffling."""
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def pad_batch(rows: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(r) for r in rows)
+    if device.type == "cuda":
+        width = -(-width // 8) * 8  # tensor cores like multiples of 8; on a CPU every extra token costs
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, :len(r)] = 1
+    return ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
+
+
+# --- frozen layers computed once -------------------------------------------------------------
+class _Passthrough(nn.Module):
+    """Stands in for the embeddings: the input already is the output of the frozen layers."""
+    def forward(self, *args, inputs_embeds=None, **kwargs):
+        return inputs_embeds
+
+
+@contextlib.contextmanager
+def skip_frozen(model: nn.Module, k: int):
+    """Within the block the model takes the hidden states after layer k as `inputs_embeds`."""
+    base, layers = models.base_of(model), models.layers_of(model)
+    owner = next(m for m in model.modules() if any(c is layers for c in m.children()))
+    attr = next(name for name, c in owner.named_children() if c is layers)
+    embeddings = base.embeddings
+    base.embeddings = _Passthrough()
+    setattr(owner, attr, nn.ModuleList(list(layers)[k:]))
+    try:
+        yield
+    finally:
+        base.embeddings = embeddings
+        setattr(owner, attr, layers)
+
+
+@torch.inference_mode()
+def frozen_outputs(model: nn.Module, k: int, ids: list[list[int]], pad_id: int, device: torch.device,
+                   batch_size: int, store: torch.device, autocast) -> list[torch.Tensor]:
+    """Hidden states after the embeddings and the bottom k layers, one [length, hidden] tensor per example."""
+    base, layers = models.base_of(model), models.layers_of(model)
+    captured = {}
+    hook = (layers[k - 1] if k > 0 else base.embeddings).register_forward_hook(
+        lambda m, i, out: captured.__setitem__("h", out[0] if isinstance(out, tuple) else out))
+    out: list[torch.Tensor | None] = [None] * len(ids)
+    try:
+        with _only_bottom(model, k):
+            for batch in sorted_batches([len(r) for r in ids], batch_size):
+                input_ids, mask = pad_batch([ids[i] for i in batch], pad_id, device)
+                with autocast():
+                    base(input_ids=input_ids, attention_mask=mask)
+                hidden = captured["h"].float()
+                for row, i in enumerate(batch):
+                    out[i] = hidden[row, :len(ids[i])].to(store).clone()
+    finally:
+        hook.remove()
+    return out
+
+
+@contextlib.contextmanager
+def _only_bottom(model: nn.Module, k: int):
+    """Run just the embeddings and the bottom k layers (the rest is skipped, not computed and thrown away)."""
+    layers = models.layers_of(model)
+    owner = next(m for m in model.modules() if any(c is layers for c in m.children()))
+    attr = next(name for name, c in owner.named_children() if c is layers)
+    setattr(owner, attr, nn.ModuleList(list(layers)[:k]))
+    try:
+        yield
+    finally:
+        setattr(owner, attr, layers)
+
+
+def pad_hidden(rows: list[torch.Tensor], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(r.shape[0] for r in rows)
+    hidden = torch.zeros((len(rows), width, rows[0].shape[1]), dtype=rows[0].dtype, device=rows[0].device)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        hidden[i, :r.shape[0]] = r
+        mask[i, :r.shape[0]] = 1
+    return hidden.to(device, non_blocking=True), mask.to(device, non_blocking=True)
+
+
+def cache_budget_bytes(device: torch.device) -> int:
+    """How much memory the cached frozen outputs may take."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free * 0.3)
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available * 0.25)
+    except ImportError:
+        return 2 * 1024 ** 3
+
+
+# --- evaluation ------------------------------------------------------------------------------
+@dataclass
+class Inputs:
+    """One split ready for the model: token ids, or cached hidden states when frozen layers are skipped."""
+    ids: list[list[int]]
+    labels: torch.Tensor
+    hidden: list[torch.Tensor] | None = None
+
+    def lengths(self) -> list[int]:
+        return [len(r) for r in self.ids]
+
+    def batch(self, index, pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
+        if self.hidden is not None:
+            hidden, mask = pad_hidden([self.hidden[i] for i in index], device)
+            return {"inputs_embeds": hidden, "attention_mask": mask}
+        input_ids, mask = pad_batch([self.ids[i] for i in index], pad_id, device)
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+
+@torch.inference_mode()
+def predict_split(model: nn.Module, split: Inputs, pad_id: int, device: torch.device, batch_size: int,
+                  autocast, loss_fn: nn.Module) -> tuple[float, np.ndarray]:
+    """(mean loss, probabilities [n, classes]) over a split."""
+    was_training = model.training
+    model.eval()
+    total_loss, probs = 0.0, None
+    for index in sorted_batches(split.lengths(), batch_size):
+        with autocast():
+            logits = model(**split.batch(index, pad_id, device)).logits.float()
+        total_loss += loss_fn(logits, split.labels[index].to(device)).item() * len(index)
+        if probs is None:
+            probs = np.zeros((len(split.ids), logits.shape[1]), dtype=np.float32)
+        probs[index] = torch.softmax(logits, -1).cpu().numpy()
+    model.train(was_training)
+    return total_loss / max(1, len(split.ids)), probs
+
+
+# --- the loop --------------------------------------------------------------------------------
+def class_weight_tensor(labels: list[int], num_classes: int) -> torch.Tensor:
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    weights = len(labels) / (num_classes * np.maximum(counts, 1))
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def optimizer_for(model: nn.Module, lr: float, weight_decay: float, device: torch.device) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim < 2 or "LayerNorm" in name or "layer_norm" in name else decay).append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, fused=device.type == "cuda")
+
+
+def warmup_then_linear(optimizer, warmup_steps: int, total_steps: int):
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / max(1, warmup_steps)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train(config: RunConfig, out_dir: str | Path, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> dict:
+    """Train as `config` says; write model/, metrics.json and predictions.jsonl into out_dir; return the test metrics.
+
+    On a CUDA out-of-memory error the batch is halved and training starts again (down to 4).
+    """
+    config.validate()
+    batch_size = config.train.batch_size
+    while True:
+        try:
+            return _train(config, Path(out_dir), emit, should_stop, batch_size)
+        except torch.OutOfMemoryError:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if batch_size <= 4:
+                raise TrainingError("The GPU ran out of memory even at batch size 4; lower the max length "
+                                    "or pick a smaller model.") from None
+            batch_size //= 2
+            emit({"type": "note", "message": f"The GPU ran out of memory; starting again with batch size {batch_size}."})
+
+
+def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[], bool], batch_size: int) -> dict:
+    t = config.train
+    seed_everything(t.seed)
+    device = pick_device(t.device)
+    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else contextlib.nullcontext
+
+    # Data: read, split, tokenize once.
+    splits = prepare_splits(config)
+    labels = splits.labels
+    label_index = {label: i for i, label in enumerate(labels)}
+    tokenizer = models.load_tokenizer(config.model.name)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    def inputs(examples: data.Examples) -> Inputs:
+        return Inputs(tokenize(tokenizer, examples.texts, t.max_length),
+                      torch.tensor([label_index[label] for label in examples.labels], dtype=torch.long))
+    train_set, val_set, test_set = inputs(splits.train), inputs(splits.validation), inputs(splits.test)
+
+    # Model: pretrained body, new head, the chosen share of it trainable.
+    m = config.model
+    model = models.load_model(m.name, labels)
+    model = models.apply_method(model, m.method, m.freeze_layers, m.lora_r, m.lora_alpha, m.lora_dropout)
+    model.to(device)
+    trainable, total = models.count_parameters(model)
+
+    # Frozen bottom layers give the same output every epoch: compute it once and train only what is above.
+    frozen_k = _frozen_depth(model, m)
+    cached = False
+    if frozen_k and t.cache_frozen:
+        hidden_size = model.config.hidden_size
+        need = sum(sum(s.lengths()) for s in (train_set, val_set, test_set)) * hidden_size * 4
+        if need <= cache_budget_bytes(device):
+            t0 = time.perf_counter()
+            for s in (train_set, val_set, test_set):
+                s.hidden = frozen_outputs(model, frozen_k, s.ids, pad_id, device, 128, device, autocast)
+            cached = True
+            emit({"type": "note", "message": f"Computed the {frozen_k} frozen layers once "
+                                             f"({need / 2**20:.0f} MB, {time.perf_counter() - t0:.1f} s); "
+                                             "each epoch now trains only the layers above them."})
+        else:
+            emit({"type": "note", "message": "Not enough memory to keep the frozen layers' outputs; "
+                                             "computing them every step instead."})
+
+    steps_per_epoch = math.ceil(len(train_set.ids) / batch_size)
+    total_steps = max(1, math.ceil(t.epochs * steps_per_epoch))
+    warmup = int(t.warmup_ratio * total_steps)
+    optimizer = optimizer_for(model, t.learning_rate, t.weight_decay, device)
+    scheduler = warmup_then_linear(optimizer, warmup, total_steps)
+    weights = class_weight_tensor(train_set.labels.tolist(), len(labels)).to(device) if t.class_weights else None
+    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    eval_loss_fn = nn.CrossEntropyLoss()
+    evals_per_epoch = max(1, t.evals_per_epoch)
+    eval_every = max(1, steps_per_epoch // evals_per_epoch)
+    log_every = max(1, total_steps // 300)
+    eval_batch = max(64, batch_size * 2)
+
+    emit({"type": "started", "device": describe_device(device), "bf16": use_bf16, "labels": labels,
+          "train_rows": len(train_set.ids), "validation_rows": len(val_set.ids), "test_rows": len(test_set.ids),
+          "split": splits.description, "total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
+          "epochs": t.epochs, "batch_size": batch_size, "learning_rate": t.learning_rate,
+          "trainable_parameters": trainable, "total_parameters": total, "frozen_cached": cached})
+
+    rng = np.random.default_rng(t.seed)
+    best = {"macro_f1": -1.0, "state": None, "step": 0}
+    evals_without_gain = 0
+    step = 0
+    seen = 0
+    running_loss = torch.zeros((), device=device)
+    running_n = 0
+    started = last_log = time.perf_counter()
+    seen_at_last_log = 0
+    context = skip_frozen(model, frozen_k) if cached else contextlib.nullcontext()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    stopped_early = False
+
+    with context:
+        model.train()
+        _freeze_dropout(model, m, cached)
+        while step < total_steps and not stopped_early:
+            for index in length_grouped_batches(train_set.lengths(), batch_size, rng):
+                if should_stop():
+                    raise Cancelled()
+                batch = train_set.batch(index, pad_id, device)
+                with autocast():
+                    logits = model(**batch).logits
+                loss = loss_fn(logits.float(), train_set.labels[index].to(device))
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_((p for p in model.parameters() if p.requires_grad), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                seen += len(index)
+                running_loss += loss.detach()
+                running_n += 1
+
+                if step % log_every == 0 or step == total_steps:
+                    now = time.perf_counter()
+                    elapsed = now - started
+                    emit({"type": "step", "step": step, "epoch": round(step / steps_per_epoch, 3),
+                          "loss": round(running_loss.item() / running_n, 5),
+                          "lr": scheduler.get_last_lr()[0],
+                          "samples_per_s": round((seen - seen_at_last_log) / max(now - last_log, 1e-9), 1),
+                          "progress": round(step / total_steps, 4),
+                          "eta_s": round(elapsed / step * (total_steps - step), 1)})
+                    running_loss.zero_()
+                    running_n, last_log, seen_at_last_log = 0, now, seen
+
+                if step % eval_every == 0 or step == total_steps:
+                    val_loss, probs = predict_split(model, val_set, pad_id, device, eval_batch, autocast, eval_loss_fn)
+                    scores = metrics.quick_scores(val_set.labels.numpy(), probs.argmax(-1))
+                    improved = scores["macro_f1"] > best["macro_f1"]
+                    if improved:
+                        best = {**scores, "loss": val_loss, "step": step,
+                                "state": [p.detach().to("cpu", copy=True) for p in trained]}
+                        evals_without_gain = 0
+                    else:
+                        evals_without_gain += 1
+                    emit({"type": "eval", "step": step, "epoch": round(step / steps_per_epoch, 3),
+                          "loss": round(val_loss, 5), "accuracy": round(scores["accuracy"], 5),
+                          "macro_f1": round(scores["macro_f1"], 5), "best": improved})
+                    _freeze_dropout(model, m, cached)
+                    if t.patience and evals_without_gain >= t.patience and step < total_steps:
+                        emit({"type": "note", "message": f"Stopped early at epoch {step / steps_per_epoch:.1f}: "
+                                                         f"validation macro-F1 did not improve for {t.patience} evaluations."})
+                        stopped_early = True
+                        break
+                if step >= total_steps:
+                    break
+
+        # The best evaluation's weights, then the test set.
+        if best["state"] is not None:
+            with torch.no_grad():
+                for p, saved in zip(trained, best["state"]):
+                    p.copy_(saved)
+        train_seconds = time.perf_counter() - started
+        test_loss, probs = predict_split(model, test_set, pad_id, device, eval_batch, autocast, eval_loss_fn)
+
+    predicted = probs.argmax(-1)
+    report = metrics.full_report(test_set.labels.numpy(), predicted, labels)
+    report.update({"test_loss": test_loss, "summary": "", "best_validation_macro_f1": best["macro_f1"],
+                   "best_validation_accuracy": best.get("accuracy"), "best_step": best["step"],
+                   "train_seconds": round(train_seconds, 2), "steps": step,
+                   "train_samples_per_s": round(seen / max(train_seconds, 1e-9), 1)})
+    report["summary"] = metrics.summarize(report)
+    _write_predictions(out_dir, splits.test, labels, predicted, probs)
+    save_model(model, tokenizer, out_dir / "model", config, report, splits)
+    (out_dir / ".metrics.json.tmp").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(out_dir / ".metrics.json.tmp", out_dir / "metrics.json")
+    return report
+
+
+def _frozen_depth(model: nn.Module, m) -> int:
+    """How many bottom layers are frozen and can be computed once (0 when none or not a freeze run)."""
+    if m.method != "freeze":
+        return 0
+    n = len(models.layers_of(model))
+    return n if m.freeze_layers < 0 else min(m.freeze_layers, n)
+
+
+def _freeze_dropout(model: nn.Module, m, cached: bool) -> None:
+    """Frozen layers run in eval mode, so they give the same output whether cached or not."""
+    if m.method != "freeze" or cached:
+        return
+    k = _frozen_depth(model, m)
+    models.embeddings_of(model).eval()
+    for layer in models.layers_of(model)[:k]:
+        layer.eval()
+
+
+def _write_predictions(out_dir: Path, test: data.Examples, labels: list[str], predicted, probs) -> None:
+    tmp = out_dir / ".predictions.jsonl.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for text, true, pred, p in zip(test.texts, test.labels, predicted, probs):
+            f.write(json.dumps({"text": text, "label": true, "predicted": labels[pred],
+                                "confidence": round(float(p[pred]), 5)}, ensure_ascii=False) + "\n")
+    os.replace(tmp, out_dir / "predictions.jsonl")
+
+
+def save_model(model: nn.Module, tokenizer, target: Path, config: RunConfig, report: dict, splits: data.Splits) -> None:
+    """save_pretrained into a temporary folder, then rename: model/ is complete or absent."""
+    tmp = target.with_name(".model.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    plain = models.merge_for_saving(model).to("cpu")
+    plain.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.model_max_length = config.train.max_length  # pipeline(..., truncation=True) then cuts where training did
+    tokenizer.save_pretrained(tmp)
+    (tmp / "README.md").write_text(model_card(config, report, splits), encoding="utf-8")
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+
+
+def model_card(config: RunConfig, report: dict, splits: data.Splits) -> str:
+    labels = ", ".join(f"`{label}`" for label in splits.labels)
+    return f"""# Text classifier fine-tuned with the studio
+
+- Base model: `{config.model.name}`
+- Method: {config.model.method}{f" ({config.model.freeze_layers} layers frozen)" if config.model.method == "freeze" else ""}
+- Data: `{Path(config.data.train_file).name}`; {splits.description}
+- Labels: {labels}
+- Test accuracy: {report["accuracy"]:.4f}; macro F1: {report["macro_f1"]:.4f}
+
+{report["summary"]}
+
+```python
+from transformers import pipeline
+classify = pipeline("text-classification", model="path/to/this/folder", truncation=True)
+print(classify("your text here", top_k=None))
+```
+"""

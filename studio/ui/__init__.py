@@ -1,0 +1,1 @@
+"""The web UI: the only part of the studio that imports gradio."""
