@@ -1,6 +1,8 @@
 """Command line: python -m studio inspect | train | predict | runs.
 
 Bad input or a bad option ends with exit code 2 and one sentence on stderr, never a traceback.
+`inspect` exits 0 when the data is fit to train on, 1 when the report holds an error (one class
+only, say), 2 when the file cannot be read.
 """
 from __future__ import annotations
 
@@ -84,6 +86,9 @@ def cmd_inspect(a) -> int:
     tokenizer = models.load_tokenizer(a.model or models.DEFAULT_MODEL)
     report = data.inspect(a.file, a.text_column, a.label_column, tokenizer=tokenizer, max_length=a.max_length,
                           test=a.test_file, encoding=a.encoding)
+    unreadable = [f for f in report.findings if f.code == "unreadable"]
+    if unreadable and not a.json:
+        raise UserError(unreadable[0].message)
     if a.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -101,6 +106,9 @@ def cmd_inspect(a) -> int:
             print(f"  [{f.severity}] {f.message}")
         if not report.findings:
             print("  No problems found.")
+    if unreadable:
+        print(unreadable[0].message, file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 1 if report.has_errors else 0
 
 
@@ -117,7 +125,7 @@ def build_config(a) -> RunConfig:
         model = ModelConfig(name=model_name)
     hidden = getattr(models.load_config(model_name), "hidden_size", 768)
     try:
-        train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden)
+        train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden, model.method, model.freeze_layers)
     except ValueError as err:
         raise UserError(str(err)) from None
     for flag, field in (("epochs", "epochs"), ("lr", "learning_rate"), ("batch_size", "batch_size"),

@@ -31,6 +31,8 @@ class Classifier:
 
     def __init__(self, model_dir: str | Path, device: str = "cpu") -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()
         model_dir = Path(model_dir)
         if not (model_dir / "config.json").exists():
             raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
@@ -62,7 +64,7 @@ class Classifier:
         for row in self.probabilities(texts):
             ranked = np.argsort(-row)
             scores = {self.labels[i]: round(float(row[i]), 6) for i in ranked}
-            results.append(Prediction(self.labels[ranked[0]], float(row[ranked[0]]), scores))
+            results.append(Prediction(self.labels[ranked[0]], scores[self.labels[ranked[0]]], scores))
         return results
 
     def predict_one(self, text: str) -> Prediction:

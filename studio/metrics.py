@@ -51,5 +51,5 @@ def summarize(report: dict) -> str:
     confusions = top_confusions(report, 1)
     if confusions:
         true, pred, count = confusions[0]
-        lines.append(f"It confuses \"{true}\" with \"{pred}\" most: {count} test examples of \"{true}\" were labelled \"{pred}\".")
+        lines.append(f"It confuses \"{true}\" with \"{pred}\" most: {count} test example{'s' if count > 1 else ''} of \"{true}\" {'were' if count > 1 else 'was'} labelled \"{pred}\".")
     return " ".join(lines)

@@ -111,6 +111,7 @@ def load_model(name: str, labels: list[str]) -> nn.Module:
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
     hf_logging.set_verbosity_error()  # the load report's "classifier MISSING" is expected: the head is new
+    hf_logging.disable_progress_bar()
     source = resolve(name)
     try:
         _check_weights(source)

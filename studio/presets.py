@@ -35,11 +35,17 @@ PRESETS = {
 DEFAULT_PRESET = "balanced"
 
 
-def preset_settings(key: str, hidden_size: int = 384) -> TrainConfig:
-    """A full TrainConfig for a preset and a model of the given width."""
+# Fewer trained weights want bigger steps: LoRA adapters start at zero, a lone head sits on frozen features.
+METHOD_LR_FACTOR = {"full": 1.0, "freeze": 1.0, "lora": 10.0, "head": 50.0}
+
+
+def preset_settings(key: str, hidden_size: int = 384, method: str = "full", freeze_layers: int = 0) -> TrainConfig:
+    """A full TrainConfig for a preset, a model of the given width and a training method."""
     if key not in PRESETS:
         raise ValueError(f"Unknown preset {key!r}; choose one of {', '.join(PRESETS)}.")
     p = PRESETS[key]
+    head_only = method == "freeze" and freeze_layers < 0
+    factor = METHOD_LR_FACTOR["head" if head_only else method]
+    lr = (p.lr_small if hidden_size <= 512 else p.lr_base) * factor
     return dataclasses.replace(TrainConfig(), preset=key, epochs=p.epochs, patience=p.patience,
-                               evals_per_epoch=p.evals_per_epoch,
-                               learning_rate=p.lr_small if hidden_size <= 512 else p.lr_base)
+                               evals_per_epoch=p.evals_per_epoch, learning_rate=lr)

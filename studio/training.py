@@ -286,6 +286,7 @@ def train(config: RunConfig, out_dir: str | Path, emit: Emit, should_stop: Calla
     On a CUDA out-of-memory error the batch is halved and training starts again (down to 4).
     """
     config.validate()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     batch_size = config.train.batch_size
     while True:
         try:
@@ -327,7 +328,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
 
     # Frozen bottom layers give the same output every epoch: compute it once and train only what is above.
     frozen_k = _frozen_depth(model, m)
-    cached = False
+    cached, notes = False, []
     if frozen_k and t.cache_frozen:
         hidden_size = model.config.hidden_size
         need = sum(sum(s.lengths()) for s in (train_set, val_set, test_set)) * hidden_size * 4
@@ -336,11 +337,11 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
             for s in (train_set, val_set, test_set):
                 s.hidden = frozen_outputs(model, frozen_k, s.ids, pad_id, device, 128, device, autocast)
             cached = True
-            emit({"type": "note", "message": f"Computed the {frozen_k} frozen layers once "
+            notes.append({"type": "note", "message": f"Computed the {frozen_k} frozen layers once "
                                              f"({need / 2**20:.0f} MB, {time.perf_counter() - t0:.1f} s); "
                                              "each epoch now trains only the layers above them."})
         else:
-            emit({"type": "note", "message": "Not enough memory to keep the frozen layers' outputs; "
+            notes.append({"type": "note", "message": "Not enough memory to keep the frozen layers' outputs; "
                                              "computing them every step instead."})
 
     steps_per_epoch = math.ceil(len(train_set.ids) / batch_size)
@@ -361,6 +362,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
           "split": splits.description, "total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
           "epochs": t.epochs, "batch_size": batch_size, "learning_rate": t.learning_rate,
           "trainable_parameters": trainable, "total_parameters": total, "frozen_cached": cached})
+    for note in notes:
+        emit(note)
 
     rng = np.random.default_rng(t.seed)
     best = {"macro_f1": -1.0, "state": None, "step": 0}

@@ -1,0 +1,75 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "studio", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_train_then_predict_end_to_end(sentiment_csv, tiny_model_dir, tmp_path):
+    runs_dir = tmp_path / "runs"
+    done = run_cli("train", sentiment_csv, "--model", tiny_model_dir, "--epochs", 1, "--batch-size", 8,
+                   "--runs-dir", runs_dir, "--json")
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[0]["type"] == "started" and any(e["type"] == "step" for e in lines)
+    result = lines[-1]
+    assert result["type"] == "result" and result["state"] == "finished"
+    assert 0 <= result["metrics"]["accuracy"] <= 1
+    run_dir = Path(result["run_dir"])
+    assert (run_dir / "model" / "model.safetensors").exists()
+
+    pred = run_cli("predict", run_dir, "great product", "terrible", "--json")
+    assert pred.returncode == 0, pred.stderr
+    answers = [json.loads(line) for line in pred.stdout.splitlines()]
+    assert [a["text"] for a in answers] == ["great product", "terrible"]
+    assert all(a["label"] in {"positive", "negative"} for a in answers)
+
+    out = tmp_path / "classified.csv"
+    table = run_cli("predict", run_dir, "--file", sentiment_csv, "--out", out)
+    assert table.returncode == 0, table.stderr
+    assert out.read_text().splitlines()[0] == "review,sentiment,predicted_label,confidence"
+
+    listed = run_cli("runs", "--runs-dir", runs_dir, "--json")
+    assert json.loads(listed.stdout)[0]["id"] == run_dir.name
+
+
+def test_inspect_json_report(sentiment_csv, capsys):
+    assert main(["inspect", str(sentiment_csv), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == 64 and report["text_column"] == "review" and report["label_column"] == "sentiment"
+    assert report["label_counts"] == {"positive": 32, "negative": 32}
+    assert {"rows", "columns", "encoding", "delimiter", "findings"} <= report.keys()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["inspect", "/no/such/file.csv"], "file"),
+    (["train", "/no/such/file.csv"], "no file"),
+    (["train", "x.csv", "--freeze", "2", "--lora", "4"], "not allowed"),
+    (["train", "x.csv", "--freeze", "some"], "--freeze"),
+    (["train", "x.csv", "--preset", "turbo"], "preset"),
+    (["predict", "/tmp"], "no trained model"),
+    (["bogus"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_sentence(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text("text,label\na,b\n")
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert fragment.lower() in err.lower() and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_input_exit_code_from_a_real_process(tmp_path):
+    done = run_cli("train", tmp_path / "missing.csv")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.strip()
