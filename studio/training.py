@@ -240,12 +240,14 @@ class Inputs:
 
 @torch.inference_mode()
 def predict_split(model: nn.Module, split: Inputs, pad_id: int, device: torch.device, batch_size: int,
-                  autocast, loss_fn: nn.Module) -> tuple[float, np.ndarray]:
+                  autocast, loss_fn: nn.Module, should_stop: Callable[[], bool] = lambda: False) -> tuple[float, np.ndarray]:
     """(mean loss, probabilities [n, classes]) over a split."""
     was_training = model.training
     model.eval()
     total_loss, probs = 0.0, None
     for index in sorted_batches(split.lengths(), batch_size):
+        if should_stop():
+            raise Cancelled()
         with autocast():
             logits = model(**split.batch(index, pad_id, device)).logits.float()
         total_loss += loss_fn(logits, split.labels[index].to(device)).item() * len(index)
@@ -310,6 +312,10 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
 
     # Data: read, split, tokenize once.
     splits = prepare_splits(config)
+    for name, part in (("validation", splits.validation), ("test", splits.test)):
+        if not part.texts:
+            raise data.DataError(f"With {len(splits.train.texts):,} usable rows nothing is left over for {name}; "
+                                 f"add rows (ten or more per label) or give a separate {name} file.")
     labels = splits.labels
     label_index = {label: i for i, label in enumerate(labels)}
     tokenizer = models.load_tokenizer(config.model.name)
@@ -335,6 +341,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
         if need <= cache_budget_bytes(device):
             t0 = time.perf_counter()
             for s in (train_set, val_set, test_set):
+                if should_stop():
+                    raise Cancelled()
                 s.hidden = frozen_outputs(model, frozen_k, s.ids, pad_id, device, 128, device, autocast)
             cached = True
             notes.append({"type": "note", "message": f"Computed the {frozen_k} frozen layers once "
@@ -390,7 +398,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                     logits = model(**batch).logits
                 loss = loss_fn(logits.float(), train_set.labels[index].to(device))
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_((p for p in model.parameters() if p.requires_grad), 1.0)
+                torch.nn.utils.clip_grad_norm_(trained, 1.0)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -412,7 +420,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                     running_n, last_log, seen_at_last_log = 0, now, seen
 
                 if step % eval_every == 0 or step == total_steps:
-                    val_loss, probs = predict_split(model, val_set, pad_id, device, eval_batch, autocast, eval_loss_fn)
+                    val_loss, probs = predict_split(model, val_set, pad_id, device, eval_batch, autocast, eval_loss_fn,
+                                                    should_stop)
                     scores = metrics.quick_scores(val_set.labels.numpy(), probs.argmax(-1))
                     improved = scores["macro_f1"] > best["macro_f1"]
                     if improved:
@@ -425,6 +434,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                           "loss": round(val_loss, 5), "accuracy": round(scores["accuracy"], 5),
                           "macro_f1": round(scores["macro_f1"], 5), "best": improved})
                     _freeze_dropout(model, m, cached)
+                    last_log, seen_at_last_log = time.perf_counter(), seen  # throughput excludes evaluation time
                     if t.patience and evals_without_gain >= t.patience and step < total_steps:
                         emit({"type": "note", "message": f"Stopped early at epoch {step / steps_per_epoch:.1f}: "
                                                          f"validation macro-F1 did not improve for {t.patience} evaluations."})

@@ -143,3 +143,11 @@ def test_split_column_is_respected(tmp_path, tiny_model_dir):
     config.data.split_column = "split"
     _, events = collect(config, tmp_path / "out")
     assert (events[0]["train_rows"], events[0]["validation_rows"], events[0]["test_rows"]) == (16, 16, 16)
+
+
+def test_too_few_rows_to_hold_out_says_so(tmp_path, tiny_model_dir):
+    from studio.data import DataError
+    path = tmp_path / "five.csv"
+    path.write_text("text,label\nthe first,x\nthe second,x\nthe third,y\nthe fourth,y\nthe fifth,y\n")
+    with pytest.raises(DataError, match="nothing is left over"):
+        training.train(tiny_config(path, tiny_model_dir), tmp_path / "out", lambda e: None)
