@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import data
+from . import data, models
 
 
 class InferenceError(ValueError):
@@ -36,8 +36,12 @@ class Classifier:
         model_dir = Path(model_dir)
         if not (model_dir / "config.json").exists():
             raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
+        try:
+            models._check_weights(str(model_dir))  # safetensors only: pickle weights can run code when loaded
+        except models.ModelError as err:
+            raise InferenceError(str(err)) from None
         self.device = torch.device(device)
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             model_dir, use_safetensors=True, trust_remote_code=False, dtype=torch.float32).to(self.device).eval()
         self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]

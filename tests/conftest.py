@@ -60,3 +60,25 @@ def sentiment_csv(tmp_path) -> Path:
             for text, label in SENTIMENT:
                 w.writerow([f"{text} ({i})" if i else text, label])
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory, tiny_model_dir) -> Path:
+    """A finished run folder (runs/<id>/ with model/, metrics.json, predictions.jsonl) from one epoch of the tiny BERT."""
+    import csv
+    from studio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from studio.jobs import execute
+    from studio.runs import Run
+    root = tmp_path_factory.mktemp("shared-run")
+    data_path = root / "reviews.csv"
+    with open(data_path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["review", "sentiment"])
+        w.writerows((f"{text} ({i})" if i else text, label) for i in range(4) for text, label in SENTIMENT)
+    config = RunConfig(data=DataConfig(train_file=str(data_path)), model=ModelConfig(name=str(tiny_model_dir)),
+                       train=TrainConfig(epochs=1, batch_size=8, learning_rate=1e-3, patience=0, max_length=32),
+                       name="Tiny reviews")
+    run = Run.create(root / "runs", config)
+    status = execute(run)
+    assert status["state"] == "finished", status
+    return run.path

@@ -1,0 +1,247 @@
+"""A public demo of one trained run: type a text, see the label, say whether it was right. Nothing else.
+
+    python launch.py demo RUN_DIR [--share] [--port P] [--host H]
+
+In Gradio every event listener of an app can be called over HTTP, whatever the page shows. So the demo is its
+own small app in its own process, with exactly two functions (classify and feedback) and no upload, file
+access or training; its queue refuses direct API calls, uploads are refused, monitoring and run history are
+off, the runs folder and the upload cache are blocked, and classify is rate limited per visitor.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from .. import feedback, security, sharing
+from ..inference import Classifier, InferenceError, load_classifier
+from ..models import ModelError, _check_weights
+from ..runs import Run
+from . import serve
+
+CLASSIFY_PER_MINUTE = 30
+FEEDBACK_PER_MINUTE = 30
+EXAMPLE_COUNT = 4
+EXAMPLE_CHARS = 300
+RIGHT, WRONG = "Yes, right", "No, wrong"
+FUNCTIONS = ("classify", "feedback")   # all a visitor can call
+
+
+class DemoError(ValueError):
+    """The run cannot be shown as a demo; the message says why."""
+
+
+# --- what the page shows -----------------------------------------------------------------------
+def open_run(run_dir: str | Path) -> tuple[Run, Classifier]:
+    run = Run(Path(run_dir).resolve())
+    if not (run.path / "config.json").exists():
+        raise DemoError(f"{run.path} is not a run folder of the studio (it has no config.json).")
+    if not run.has_model():
+        raise DemoError(f"The run {run.id} has no trained model yet; share a run that finished training.")
+    _check_weights(str(run.model_dir))  # safetensors only: pickle weights can run code when loaded
+    return run, load_classifier(run.model_dir)
+
+
+def title_of(run: Run) -> str:
+    return run.config().name or f"Text classifier {run.id}"
+
+
+def _base_model_name(name: str) -> str:
+    # A local folder is named by its last part: the demo must not show paths of this computer.
+    looks_local = name.startswith(("/", "~", ".")) or Path(name).expanduser().exists()
+    return Path(name).name if looks_local else name
+
+
+def model_card(run: Run, labels: list[str]) -> str:
+    config, metrics = run.config(), run.metrics() or {}
+    started = next((e for e in run.events()[0] if e.get("type") == "started"), {})
+    lines = [f"**Labels:** {', '.join(labels)}", f"**Base model:** {_base_model_name(config.model.name)}"]
+    if started.get("train_rows") is not None:
+        lines.append(f"**Data:** {started['train_rows']:,} training examples, {started.get('validation_rows', 0):,} "
+                     f"for validation, {started.get('test_rows', 0):,} held out for testing")
+    if metrics.get("accuracy") is not None:
+        lines.append(f"**Test accuracy:** {metrics['accuracy']:.1%} · **macro F1:** {metrics.get('macro_f1', 0):.3f} "
+                     f"(on {metrics.get('examples', started.get('test_rows', '?'))} test examples)")
+    return "  \n".join(lines)
+
+
+def example_texts(run: Run, labels: list[str], count: int = EXAMPLE_COUNT) -> list[str]:
+    """A few test texts of the run, one label after another, short ones first."""
+    by_label: dict[str, list[str]] = {label: [] for label in labels}
+    for row in run.predictions():
+        text = str(row.get("text", "")).strip()
+        if text and row.get("label") in by_label:
+            by_label[row["label"]].append(text[:EXAMPLE_CHARS])
+    for texts in by_label.values():
+        texts.sort(key=len)
+    picked, depth = [], 0
+    while len(picked) < count and any(len(t) > depth for t in by_label.values()):
+        picked += [texts[depth] for texts in by_label.values() if len(texts) > depth][:count - len(picked)]
+        depth += 1
+    return picked
+
+
+# --- the two functions a visitor can call -------------------------------------------------------
+class Handlers:
+    """classify and feedback, with plain values in and out; a rate limit per visitor on both."""
+
+    def __init__(self, run: Run, classifier: Classifier, classify_limit: security.RateLimit | None = None,
+                 feedback_limit: security.RateLimit | None = None) -> None:
+        self.run, self.classifier = run, classifier
+        self.classify_limit = classify_limit or security.RateLimit(CLASSIFY_PER_MINUTE, 60)
+        self.feedback_limit = feedback_limit or security.RateLimit(FEEDBACK_PER_MINUTE, 60)
+
+    def classify(self, text: str, visitor: str = "local") -> tuple[dict | None, str, dict | None]:
+        """(every label's probability, a sentence, what was classified: kept for the feedback)."""
+        if not self.classify_limit.allow(visitor):
+            return None, (f"Too many requests: this demo answers {self.classify_limit.limit} texts a minute per "
+                          "visitor. Wait a minute and try again."), None
+        if not (text or "").strip():
+            return None, "Type some text to classify.", None
+        text = text[:feedback.MAX_TEXT_CHARS]
+        try:
+            prediction = self.classifier.predict_one(text)
+        except InferenceError as err:
+            return None, str(err), None
+        return (dict(prediction.scores), f"**{prediction.label}** ({prediction.confidence:.0%} sure). Was this right?",
+                {"text": text, "label": prediction.label})
+
+    def feedback(self, last: dict | None, verdict: str | None, correct: str | None, visitor: str = "local") -> str:
+        if not self.feedback_limit.allow(visitor):
+            return "Too many answers from you in a minute; wait a moment and try again."
+        if not last:
+            return "Classify a text first, then say whether the answer was right."
+        if verdict not in (RIGHT, WRONG):
+            return "Choose whether the answer was right or wrong."
+        try:
+            feedback.append(self.run.path, last["text"], last["label"], "right" if verdict == RIGHT else "wrong",
+                            correct, labels=self.classifier.labels)
+        except feedback.FeedbackError as err:
+            return str(err)
+        return "Thank you, your answer was recorded."
+
+
+def _visitor(request: gr.Request | None) -> str:
+    if request is None or request.client is None:
+        return "local"
+    return security.client_address(request.client.host, request.headers.get("x-forwarded-for"))
+
+
+# --- the page ----------------------------------------------------------------------------------
+def build(run: Run, classifier: Classifier, handlers: Handlers | None = None,
+          public_requested: bool = False) -> gr.Blocks:
+    handlers = handlers or Handlers(run, classifier)
+    labels = classifier.labels
+    examples = example_texts(run, labels)
+    with gr.Blocks(title=title_of(run), analytics_enabled=False) as blocks:
+        gr.Markdown(f"# {title_of(run)}\nType a text and the model tells you which label fits it best.")
+        notice = gr.Markdown("Creating the public link...", visible=public_requested, elem_id="share-notice")
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label="Text", lines=4, max_length=feedback.MAX_TEXT_CHARS,
+                                  placeholder="Type or paste a text here")
+                button = gr.Button("Classify", variant="primary")
+                if examples:
+                    picker = gr.Dataset(components=["textbox"], samples=[[e] for e in examples],
+                                        label="Examples (click one)", type="index")
+                    # Runs in the browser only: no server function, so nothing more to call over HTTP.
+                    picker.click(None, picker, text, js=f"(i) => {json.dumps(examples)}[i] ?? ''")
+            with gr.Column(scale=2):
+                scores = gr.Label(label="Probabilities", num_top_classes=min(len(labels), 10))
+                answer = gr.Markdown()
+        with gr.Group():
+            verdict = gr.Radio([RIGHT, WRONG], label="Was this right?")
+            correct = gr.Dropdown(labels, value=None, label="If wrong, the right label (optional)")
+            send = gr.Button("Send feedback", size="sm")
+            thanks = gr.Markdown()
+        with gr.Accordion("About this model", open=True):
+            gr.Markdown(model_card(run, labels))
+        last = gr.State(None)
+
+        def classify(text: str, request: gr.Request):
+            return handlers.classify(text, _visitor(request))
+
+        def give_feedback(last: dict | None, verdict: str | None, correct: str | None, request: gr.Request):
+            return handlers.feedback(last, verdict, correct, _visitor(request))
+
+        gr.on([button.click, text.submit], classify, text, [scores, answer, last], api_name="classify")
+        send.click(give_feedback, [last, verdict, correct], thanks, api_name="feedback")
+    blocks.queue(api_open=False, max_size=64, default_concurrency_limit=1)
+    blocks.share_notice = notice  # set once the public link is made or refused (see show_notice)
+    return blocks
+
+
+def show_notice(blocks: gr.Blocks, text: str) -> None:
+    """Put a sentence at the top of the page for every visitor who opens it from now on."""
+    blocks.share_notice.value, blocks.share_notice.visible = text, True
+    blocks.config = blocks.get_config_file()
+
+
+def launch_settings(blocks: gr.Blocks, run: Run, host: str = "127.0.0.1", port: int | None = None) -> dict:
+    """What keeps the demo to its two functions; see the module's docstring."""
+    fn_ids = tuple(fn._id for fn in blocks.fns.values() if fn.api_name in FUNCTIONS)
+    guard = Middleware(serve.DemoGuard, names=FUNCTIONS, fn_ids=fn_ids)
+    return dict(server_name=host, server_port=port, max_file_size=1, enable_monitoring=False, run_history=False,
+                footer_links=["gradio"], blocked_paths=[str(run.path.parent), str(security.upload_cache_dir())],
+                mcp_server=False, ssr_mode=False, pwa=False, show_error=False, state_session_capacity=1000,
+                app_kwargs={"middleware": [guard]})
+
+
+# --- the command line --------------------------------------------------------------------------
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="launch.py demo", description="Serve a demo of one trained run.")
+    parser.add_argument("run_dir", help="the run's folder, e.g. runs/20250101-120000-ab12")
+    parser.add_argument("--share", action="store_true", help="also create a public link through Gradio's share service")
+    parser.add_argument("--port", type=int, default=None, help="port to listen on (default: the first free one from 7860)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this computer only)")
+    return parser.parse_args(argv)
+
+
+def start(args: argparse.Namespace, say=print) -> gr.Blocks:
+    """Build and launch the demo, make the public link if asked, record both in RUN_DIR/share.json."""
+    run, classifier = open_run(args.run_dir)
+    blocks = build(run, classifier, public_requested=args.share)
+    settings = launch_settings(blocks, run, args.host, args.port)
+    blocks.launch(share=False, prevent_thread_lock=True, quiet=True, **settings)
+    local_url = blocks.local_url
+    own_session = hasattr(os, "getsid") and os.getsid(0) == os.getpid()
+    sharing.update(run.path, state="serving", pid=os.getpid(), own_session=own_session, host=args.host,
+                   port=blocks.server_port, local_url=local_url, public_requested=args.share, public_url=None,
+                   public_note=None, message=None)
+    say(f"The demo of {title_of(run)} is running at {local_url}")
+    if args.share:
+        public_url, note = serve.open_tunnel(blocks)
+        sharing.update(run.path, public_url=public_url, public_note=note)
+        show_notice(blocks, note or f"Public link: {public_url}")
+        say(note or f"Public link: {public_url} (anyone with it can classify text and leave feedback)")
+    return blocks
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        blocks = start(args)
+    except (DemoError, ModelError, InferenceError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    except OSError as err:  # the port is taken, or the address cannot be used
+        print(f"The demo could not start: {err}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # "Stop sharing": close cleanly, exit 0
+    run_dir = Path(args.run_dir).resolve()
+    try:
+        blocks.block_thread()
+    finally:
+        blocks.close(verbose=False)
+        from gradio.tunneling import CURRENT_TUNNELS
+        for tunnel in CURRENT_TUNNELS:
+            tunnel.kill()
+        if sharing.read(run_dir).get("pid") == os.getpid():
+            sharing.update(run_dir, state="stopped", local_url=None, public_url=None, message="The demo was closed.")
+    return 0
