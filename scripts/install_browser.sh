@@ -12,6 +12,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-# fonts-wqy-zenhei: a small CJK font, so the Chinese interface renders as text, not boxes.
-$SUDO apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-zenhei
+# A small CJK font and an emoji font, so the Chinese interface and the status icons render in screenshots.
+$SUDO apt-get install -y --no-install-recommends chromium chromium-driver fonts-wqy-zenhei fonts-noto-color-emoji
 /usr/bin/chromium --version

@@ -14,7 +14,7 @@ MAX_POINTS = 300   # a browser redraws the whole figure on every update: long cu
 
 TEXT = {
     "epoch": "Epoch", "loss": "Loss (lower is better)", "training_loss": "Training loss",
-    "validation_loss": "Validation loss", "score": "Score on validation data (higher is better)",
+    "validation_loss": "Validation loss", "score": "Score (higher is better)",
     "accuracy": "Accuracy", "macro_f1": "Macro-F1", "examples": "Examples", "label": "Label",
     "true": "True label", "predicted": "Predicted label", "probability": "Probability",
     "no_curves": "The curves appear here once training starts.",
@@ -39,8 +39,9 @@ def thin(xs: Sequence[float], ys: Sequence[float], max_points: int = MAX_POINTS)
 
 
 def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=height, margin=dict(l=60, r=20, t=30, b=50),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="x unified")
+    fig.update_layout(template="plotly_white", height=height, margin=dict(l=60, r=20, t=40, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+                      hovermode="x unified")
     fig.update_xaxes(title_text=x_title)
     fig.update_yaxes(title_text=y_title)
     return fig
@@ -56,7 +57,14 @@ def empty_figure(message: str, height: int = 320) -> go.Figure:
     return fig
 
 
-def loss_figure(steps: Sequence[dict], evals: Sequence[dict], text: dict | None = None) -> go.Figure:
+def _epoch_axis(fig: go.Figure, epochs: float | None) -> None:
+    """With the planned number of epochs known, the x axis spans the whole run and the curve grows along it."""
+    if epochs:
+        fig.update_xaxes(range=[0, epochs * 1.02])
+
+
+def loss_figure(steps: Sequence[dict], evals: Sequence[dict], text: dict | None = None,
+                epochs: float | None = None) -> go.Figure:
     """Training loss per logged step and validation loss per evaluation, against the epoch."""
     w = _words(text)
     if not steps and not evals:
@@ -64,17 +72,19 @@ def loss_figure(steps: Sequence[dict], evals: Sequence[dict], text: dict | None 
     fig = go.Figure()
     if steps:
         xs, ys = thin([s["epoch"] for s in steps], [s["loss"] for s in steps])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=w["training_loss"],
-                                 line=dict(color=COLORS["train"], width=2)))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines" if len(xs) > 30 else "lines+markers",
+                                 name=w["training_loss"], line=dict(color=COLORS["train"], width=2),
+                                 marker=dict(size=5)))
     if evals:
         fig.add_trace(go.Scatter(x=[e["epoch"] for e in evals], y=[e["loss"] for e in evals], mode="lines+markers",
                                  name=w["validation_loss"], line=dict(color=COLORS["validation"], width=2),
                                  marker=dict(size=8)))
     fig.update_yaxes(rangemode="tozero")
+    _epoch_axis(fig, epochs)
     return _layout(fig, w["epoch"], w["loss"])
 
 
-def metric_figure(evals: Sequence[dict], text: dict | None = None) -> go.Figure:
+def metric_figure(evals: Sequence[dict], text: dict | None = None, epochs: float | None = None) -> go.Figure:
     """Validation accuracy and macro-F1 at each evaluation; the best one is marked with a star."""
     w = _words(text)
     if not evals:
@@ -91,6 +101,7 @@ def metric_figure(evals: Sequence[dict], text: dict | None = None) -> go.Figure:
         fig.add_trace(go.Scatter(x=[top["epoch"]], y=[top["macro_f1"]], mode="markers", showlegend=False,
                                  hoverinfo="skip", marker=dict(symbol="star", size=16, color=COLORS["f1"])))
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    _epoch_axis(fig, epochs)
     return _layout(fig, w["epoch"], w["score"])
 
 
@@ -106,6 +117,7 @@ def label_distribution(label_counts: dict[str, int], text: dict | None = None, m
     fig = go.Figure(go.Bar(x=counts, y=labels, orientation="h", marker_color=COLORS["bar"],
                            text=counts, textposition="auto"))
     fig.update_layout(hovermode="closest")
+    fig.update_xaxes(range=[0, max(counts) * 1.08])  # fixed, so a chart drawn in a hidden tab is not cut off
     return _layout(fig, w["examples"], "", height=max(220, 60 + 24 * len(items)))
 
 

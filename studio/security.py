@@ -31,7 +31,8 @@ class SecurityError(ValueError):
 def parse_auth(text: str) -> tuple[str, str]:
     user, sep, password = (text or "").partition(":")
     if not sep or not user.strip() or not password:
-        raise SecurityError("The password setting must look like USER:PASS, for example --auth ana:a-long-passphrase.")
+        raise SecurityError("The password setting takes a user name and a password joined by a colon (USER:PASS), "
+                            "for example --auth ana:a-long-passphrase.")
     return user.strip(), password
 
 

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .. import models
 from ..jobs import JobManager
@@ -13,6 +16,11 @@ from ..runs import Run, get_run, latest_run
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "assets" / "sample_support_tickets.csv"
 DEFAULT_MODEL_ENV = "STUDIO_DEFAULT_MODEL"   # a model name or folder to pre-select instead of the bundled one
+
+
+def model_label(name: str) -> str:
+    """How a model is shown in tables: a local folder by its own name, a hub id or catalog key as it is."""
+    return Path(name).name if os.path.isabs(name) or name.startswith((".", "~")) else name
 
 
 @dataclass
@@ -52,16 +60,63 @@ class Studio:
         return latest.id if latest else None
 
 
+# --- model look-ups, cached, and quick to refuse a hub model when the hub is out of reach ----------
+_hub_checked: dict[str, tuple[float, bool]] = {}
+HUB_CHECK_SECONDS = 300
+
+
+def hub_reachable() -> bool:
+    """Whether the model hub answers on its port (checked at most every few minutes; 2 s at worst)."""
+    host = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+    checked_at, ok = _hub_checked.get(host, (0.0, False))
+    if time.monotonic() - checked_at < HUB_CHECK_SECONDS:
+        return ok
+    try:
+        socket.create_connection((host, 443), timeout=2).close()
+        ok = True
+    except OSError:
+        ok = False
+    _hub_checked[host] = (time.monotonic(), ok)
+    return ok
+
+
+def check_reachable(name: str) -> None:
+    """Refuse at once a hub model the machine cannot download (the hub client would retry for half a minute)."""
+    if Path(models.resolve(name)).exists() or os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0"):
+        return
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return  # a proxy may reach what a direct connection cannot: let the download try
+    if not hub_reachable():
+        raise models.ModelError(f"{name} would be downloaded from the Hugging Face model hub, which this machine "
+                                f"cannot reach right now (offline?); use the bundled {models.DEFAULT_MODEL} or a "
+                                "model folder on this machine.")
+
+
 @lru_cache(maxsize=8)
-def cached_tokenizer(name: str):
+def _tokenizer(name: str):
     return models.load_tokenizer(name)
 
 
 @lru_cache(maxsize=32)
-def cached_model_config(name: str):
+def _model_config(name: str):
     return models.load_config(name)
 
 
 @lru_cache(maxsize=256)
-def cached_choice(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
+def _choice(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
     return models.describe_choice(name, method, freeze_layers, lora_r, num_labels)
+
+
+def cached_tokenizer(name: str):
+    check_reachable(name)
+    return _tokenizer(name)
+
+
+def cached_model_config(name: str):
+    check_reachable(name)
+    return _model_config(name)
+
+
+def cached_choice(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
+    check_reachable(name)
+    return _choice(name, method, freeze_layers, lora_r, num_labels)

@@ -26,8 +26,12 @@ def keep_upload(studio: Studio, path: str | None) -> str | None:
     if not path:
         return None
     source = Path(path)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:10]
-    target = studio.uploads_dir / f"{digest}-{source.name}"
+    digest = hashlib.sha256()
+    with open(source, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    digest = digest.hexdigest()[:10]
+    target = studio.uploads_dir / digest / source.name  # the file keeps its own name in the runs table
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
@@ -41,9 +45,9 @@ def analyse(path: str | None, text_column: str | None = None, label_column: str 
     if not path:
         return None
     view = {"path": str(path), "name": Path(path).name, "validation_path": validation_path, "test_path": test_path,
-            "rows": 0, "columns": [], "text_column": None, "label_column": None, "label_counts": {},
-            "findings": [], "token_lengths": None, "has_errors": True, "split": None, "split_sizes": None, "split_error": None,
-            "preview": None, "model_name": model_name}
+            "rows": 0, "columns": [], "text_column": None, "label_column": None, "label_counts": {}, "findings": [],
+            "token_lengths": None, "has_errors": True, "preview": None, "model_name": model_name,
+            "split": None, "split_sizes": None, "split_error": None}
     try:
         table = data.read_table(path)
     except data.DataError as err:
@@ -61,12 +65,19 @@ def analyse(path: str | None, text_column: str | None = None, label_column: str 
                 label_column=report.label_column, label_counts=dict(report.label_counts),
                 findings=[_finding(f.severity, f.code, f.message, f.details) for f in report.findings],
                 token_lengths=report.token_lengths, has_errors=report.has_errors,
-                preview={"columns": [str(c) for c in frame.columns],
-                         "rows": [[_short(v) for v in row] for row in frame.head(PREVIEW_ROWS).itertuples(index=False)]})
+                preview=_preview(frame, report.text_column, report.label_column))
     if not report.has_errors:
         view["split"], view["split_sizes"], view["split_error"] = _split(
             path, report.text_column, report.label_column, validation_path, test_path)
     return view
+
+
+def _preview(frame: pd.DataFrame, text_column: str | None, label_column: str | None) -> dict:
+    """The first rows, label column first and text second, so both show however long the texts are."""
+    first = [c for c in (label_column, text_column) if c in frame.columns]
+    columns = first + [str(c) for c in frame.columns if c not in first]
+    rows = frame[columns].head(PREVIEW_ROWS).itertuples(index=False)
+    return {"columns": columns, "rows": [[_short(v) for v in row] for row in rows]}
 
 
 def _split(path, text_column, label_column, validation_path, test_path):
@@ -77,6 +88,8 @@ def _split(path, text_column, label_column, validation_path, test_path):
         splits = prepare_splits(config)
     except data.DataError as err:
         return None, None, str(err)
+    except Exception as err:  # an odd file the core did not foresee: training would fail the same way
+        return None, None, f"The data cannot be split for training ({type(err).__name__}: {str(err)[:200]})."
     return splits.description, [len(splits.train), len(splits.validation), len(splits.test)], None
 
 
@@ -102,7 +115,7 @@ def _short(value) -> str:
 # --- rendering: a view in one language ---------------------------------------------------------
 def report_markdown(view: dict | None, lang: str) -> str:
     if not view:
-        return t("data_waiting", lang)
+        return ""
     parts = []
     if view["rows"]:
         parts.append(t("data_summary", lang, name=view["name"], rows=view["rows"], labels=len(view["label_counts"]),
@@ -126,14 +139,25 @@ def split_markdown(view: dict | None, lang: str) -> str:
     if view["split_error"]:
         return f"⛔ {view['split_error']}"
     if view["split"]:
-        return t("data_split", lang, split=view["split"])
+        split = view["split"]
+        if lang != "en" and view.get("split_sizes"):
+            train, validation, test = view["split_sizes"]
+            split = t("data_split_sizes", lang, train=f"{train:,}", validation=f"{validation:,}", test=f"{test:,}")
+        return t("data_split", lang, split=split)
     return ""
 
 
-def preview_frame(view: dict | None) -> pd.DataFrame:
+def preview_frame(view: dict | None):
+    """The preview table, the text column (second) given most of the width."""
     if not view or not view["preview"]:
         return pd.DataFrame()
-    return pd.DataFrame(view["preview"]["rows"], columns=view["preview"]["columns"])
+    frame = pd.DataFrame(view["preview"]["rows"], columns=view["preview"]["columns"])
+    n = len(frame.columns)
+    if n < 2:
+        return frame
+    rest = [f"{40 / (n - 2):.0f}%"] * (n - 2) if n > 2 else []
+    widths = ["25%", "75%"] if n == 2 else ["20%", "40%", *rest]
+    return gr.update(value=frame, column_widths=widths)
 
 
 def distribution_figure(view: dict | None, lang: str):
@@ -143,9 +167,10 @@ def distribution_figure(view: dict | None, lang: str):
 
 
 def render(view: dict | None, lang: str) -> tuple:
-    """(report, preview, chart, text column, label column, split) for the page."""
+    """(waiting hint, report, preview, chart, text column, label column, split) for the page."""
     columns = view["columns"] if view else []
-    return (report_markdown(view, lang), preview_frame(view), distribution_figure(view, lang),
+    return (gr.update(visible=not view), report_markdown(view, lang), preview_frame(view),
+            distribution_figure(view, lang),
             gr.update(choices=columns, value=view["text_column"] if view else None, interactive=bool(columns)),
             gr.update(choices=columns, value=view["label_column"] if view else None, interactive=bool(columns)),
             split_markdown(view, lang))
@@ -158,14 +183,16 @@ class DataTab:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         gr.Markdown(I18N("data_intro"))
-        with gr.Row(equal_height=True):
+        with gr.Row():
             with gr.Column(scale=3):
                 self.upload = gr.File(label=I18N("data_upload"), file_types=FILE_TYPES, elem_id="data-upload",
                                       height=150)
             with gr.Column(scale=2, min_width=220):
                 gr.Markdown(I18N("data_sample_hint"))
                 self.sample = gr.Button(I18N("data_sample"), elem_id="data-sample", variant="secondary")
-        self.report = gr.Markdown(I18N("data_waiting"), elem_id="data-report")
+        self.waiting = gr.Markdown(I18N("data_waiting"), elem_id="data-waiting")
+        # No translated starting value here: Gradio would put it back over later updates when the language changes.
+        self.report = gr.Markdown(elem_id="data-report")
         with gr.Row():
             self.text_column = gr.Dropdown(label=I18N("data_text_column"), info=I18N("data_text_column_info"),
                                            choices=[], interactive=False, elem_id="text-column")
@@ -186,8 +213,8 @@ class DataTab:
                 self.test_file = gr.File(label=I18N("data_test_file"), file_types=FILE_TYPES,
                                          elem_id="data-test", height=110)
         self.state = gr.State(None)  # the analysis of the current file, a plain dict
-        self.outputs = [self.state, self.report, self.preview, self.chart, self.text_column, self.label_column,
-                        self.split]
+        self.outputs = [self.state, self.waiting, self.report, self.preview, self.chart, self.text_column,
+                        self.label_column, self.split]
 
     def wire(self, lang: gr.Radio, model_choice: gr.Dropdown, max_length: gr.Number) -> None:
         studio = self.studio
@@ -210,9 +237,11 @@ class DataTab:
             return (view, *render(view, lang))
 
         common = [model_choice, max_length, lang]
-        self.upload.upload(on_upload, [self.upload, self.validation_file, self.test_file, *common], self.outputs)
+        self.upload.upload(on_upload, [self.upload, self.validation_file, self.test_file, *common], self.outputs,
+                           api_name="upload_data")
         self.upload.clear(lambda lang: (None, *render(None, lang)), [lang], self.outputs)
-        self.sample.click(on_sample, [self.validation_file, self.test_file, *common], self.outputs)
+        self.sample.click(on_sample, [self.validation_file, self.test_file, *common], self.outputs,
+                          api_name="load_sample")
         for dropdown in (self.text_column, self.label_column):
             dropdown.input(reanalyse, [self.state, self.text_column, self.label_column, *common], self.outputs)
         for extra in (self.validation_file, self.test_file):

@@ -3,7 +3,7 @@
 The anchor is a measurement: all-MiniLM-L6-v2 (6 layers, 384 wide), full fine-tuning, batch 32,
 on 2 CPU threads trained 15 samples/s at 32 tokens, 9 at 64 and 5.8 at 128. Per sample that is a
 fixed part (the optimizer and embeddings, paid once per batch) plus a part that grows with the
-tokens and with layers x width^2. Other models, methods and devices are scaled from there; a
+tokens and with layers x width^2, plus a per-step overhead. Other models, methods and devices are scaled from there; a
 GPU is assumed to be about a hundred times faster. Good to a factor of two, not better.
 """
 from __future__ import annotations
@@ -14,7 +14,8 @@ REF_WORK = 6 * 384 ** 2          # layers x width^2 of the measured model
 REF_PARAMS = 22.7e6              # its parameters
 REF_THREADS = 2
 SECONDS_PER_TOKEN = 0.0011       # per sample, per token, at REF_WORK on REF_THREADS threads
-SECONDS_FIXED = 0.0316           # per sample at batch 32, for REF_PARAMS trainable parameters
+SECONDS_PER_STEP = 0.3           # Python and data handling per optimizer step, whatever the model
+SECONDS_FIXED = 0.022            # per sample at batch 32, for REF_PARAMS trainable parameters (optimizer, embeddings)
 SPEEDUP = {"cpu": 1.0, "mps": 10.0, "cuda": 100.0}
 FORWARD_SHARE = 1 / 3            # a forward pass alone costs about a third of forward + backward
 BYTES_PER_ACTIVATION = 48        # per token, per width unit, per trained layer (fp32, attention included)
@@ -40,7 +41,9 @@ def estimate_run(*, layers: int, width: int, total_params: int, trainable_params
         trained_layers = layers - frozen
     # Frozen layers are computed once (a forward pass); trained ones every step, forward and backward.
     train_share = trained_layers / layers if method == "freeze" else (0.8 if method == "lora" else 1.0)
-    fixed = SECONDS_FIXED * (trainable_params / REF_PARAMS) * (32 / max(1, batch_size)) / speed
+    batch_size = max(1, batch_size)
+    optimizer = SECONDS_FIXED * (trainable_params / REF_PARAMS) * (32 / batch_size)
+    fixed = (SECONDS_PER_STEP / batch_size + optimizer) / speed
     per_sample = per_token * train_share + fixed
     seconds = train_rows * epochs * per_sample
     if method == "freeze":

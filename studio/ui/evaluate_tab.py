@@ -57,7 +57,8 @@ def metrics_html(view: dict, lang: str) -> str:
              (t("metric_examples", lang), f"{report['examples']:,}", t("metric_examples_info", lang))]
     cards_html = "".join(f'<div class="studio-card"><div class="studio-card-value">{value}</div>'
                          f'<div class="studio-card-title">{html.escape(title)}</div>'
-                         f'<div class="studio-card-info">{html.escape(info)}</div></div>' for title, value, info in cards)
+                         f'<div class="studio-card-info">{html.escape(info)}</div></div>'
+                         for title, value, info in cards)
     summary = html.escape(summary_text(report, lang))
     return (f'<div class="studio-cards">{cards_html}</div>'
             f'<p class="studio-summary"><b>{html.escape(t("eval_summary", lang))}</b> {summary}</p>')
@@ -115,7 +116,9 @@ class EvaluateTab:
         self.metrics = gr.HTML(elem_id="eval-metrics")
         with gr.Row():
             with gr.Column(scale=2):
-                self.per_class = gr.Dataframe(label=I18N("eval_per_class"), interactive=False, elem_id="eval-per-class")
+                self.per_class = gr.Dataframe(label=I18N("eval_per_class"), interactive=False, wrap=True,
+                                              max_height=480, column_widths=["36%", "16%", "16%", "16%", "16%"],
+                                              elem_id="eval-per-class")
                 gr.Markdown(I18N("eval_per_class_info"))
             with gr.Column(scale=3):
                 self.confusion = gr.Plot(label=I18N("eval_confusion"), elem_id="eval-confusion")

@@ -7,11 +7,10 @@ import gradio as gr
 import torch
 
 from .. import models, training
-from ..config import METHODS
 from ..presets import DEFAULT_PRESET, PRESETS, preset_settings
 from .context import Studio, cached_choice, cached_model_config
 from .estimate import estimate_run
-from .i18n import I18N, duration_text, t
+from .i18n import I18N, duration_text, language_name, t
 
 LORA_RANKS = [4, 8, 16, 32, 64]
 BATCH_SIZES = [8, 16, 32, 64, 128]
@@ -60,7 +59,7 @@ def model_note(name: str, view: dict | None, lang: str) -> str:
     """What the catalog says about the model, and a warning when its vocabulary does not fit the data."""
     entry = models.catalog_entry((name or "").strip())
     if entry:
-        lines = [t("model_catalog_note", lang, size=entry.params_m, languages=entry.languages,
+        lines = [t("model_catalog_note", lang, size=entry.params_m, languages=language_name(entry.languages, lang),
                    note=t(f"model_note_{entry.key}", lang))]
     else:
         lines = [t("model_custom_note", lang)]
@@ -108,8 +107,13 @@ def estimate_text(name: str, method: str, freeze_layers: int, lora_r: int, view:
                           device=device.type, threads=torch.get_num_threads())
     memory_gb = max(0.1, result.memory_bytes / 1e9)
     return t("estimate", lang, time=duration_text(result.seconds, lang), memory=f"{memory_gb:.1f}",
-             device=training.describe_device(device), rows=f"{train_rows:,}", epochs=f"{float(epochs or 1):g}",
+             device=training.describe_device(device), rows=f"{train_rows:,}", epochs=epochs_text(epochs, lang),
              speed=f"{result.samples_per_s:,.0f}")
+
+
+def epochs_text(epochs, lang: str) -> str:
+    n = float(epochs or 1)
+    return t("one_epoch" if n == 1 else "epochs_count", lang, n=f"{n:g}")
 
 
 # --- the tab -----------------------------------------------------------------------------------
@@ -118,6 +122,7 @@ class ModelTab:
         self.studio = studio
         default = studio.default_model
         facts = model_facts(default)
+        describe_model(default, "full", 0, 8, 2)  # warm the cache: the page's first answers come at once
         width = facts.get("width", 384)
         layers = facts.get("layers") or 6
         start = preset_values(DEFAULT_PRESET, width)
@@ -135,14 +140,14 @@ class ModelTab:
         with gr.Row():
             self.freeze_depth = gr.Slider(0, layers, value=min(layers, max(1, layers // 2)), step=1,
                                           label=I18N("freeze_depth"), info=I18N("freeze_depth_info"),
-                                          visible=False, elem_id="freeze-depth")
+                                          elem_id="freeze-depth")
             self.lora_rank = gr.Dropdown(LORA_RANKS, value=8, label=I18N("lora_rank"), info=I18N("lora_rank_info"),
-                                         visible=False, elem_id="lora-rank")
+                                         elem_id="lora-rank")
         self.trainable = gr.Markdown(elem_id="trainable-params")
         with gr.Row(equal_height=True):
             self.preset = gr.Radio([(I18N(f"preset_{key}"), key) for key in PRESETS], value=DEFAULT_PRESET,
                                    label=I18N("preset"), elem_id="preset", scale=2)
-            self.preset_note = gr.Markdown(I18N(f"preset_{DEFAULT_PRESET}_note"), elem_id="preset-note")
+            self.preset_note = gr.Markdown(elem_id="preset-note")  # filled on load, in the page's language
         with gr.Accordion(I18N("advanced"), open=False, elem_id="advanced"):
             with gr.Row():
                 self.learning_rate = gr.Number(start["learning_rate"], label=I18N("learning_rate"),
@@ -154,7 +159,9 @@ class ModelTab:
                                               info=I18N("batch_size_info"), allow_custom_value=True,
                                               elem_id="batch-size")
             with gr.Row():
-                self.max_length = gr.Slider(*MAX_LENGTHS, value=128, step=8, label=I18N("max_length"),
+                longest = min(MAX_LENGTHS[1], facts.get("max_positions", MAX_LENGTHS[1]))
+                self.max_length = gr.Slider(MAX_LENGTHS[0], longest, value=min(128, longest), step=8,
+                                            label=I18N("max_length"),
                                             info=I18N("max_length_info"), elem_id="max-length")
                 self.warmup = gr.Slider(0, 0.3, value=0.06, step=0.01, label=I18N("warmup"), info=I18N("warmup_info"),
                                         elem_id="warmup")
@@ -186,9 +193,6 @@ class ModelTab:
             choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}))
             return trainable_text(choice, lang)
 
-        def on_method(method):
-            return gr.update(visible=method == "freeze"), gr.update(visible=method == "lora")
-
         def on_model(name, preset, freeze_layers, view, lang):
             facts = model_facts(name)
             if facts["error"]:
@@ -202,10 +206,10 @@ class ModelTab:
             return (slider, values["learning_rate"], values["epochs"], values["patience"], max_length,
                     model_note(name, view, lang))
 
-        def on_preset(preset, name):
+        def on_preset(preset, name, lang):
             values = preset_values(preset, model_facts(name).get("width", 384))
             return (values["learning_rate"], values["epochs"], values["patience"], values["evals_per_epoch"],
-                    I18N(f"preset_{preset}_note"))
+                    preset_note(preset, lang))
 
         def on_data(view, name, lang):
             suggested = suggested_max_length(view, model_facts(name).get("max_positions", 512))
@@ -213,14 +217,17 @@ class ModelTab:
                      suggested=suggested) if suggested else ""
             return (gr.update(value=suggested) if suggested else gr.skip(), hint, model_note(name, view, lang))
 
-        self.method.change(on_method, [self.method], [self.freeze_depth, self.lora_rank])
-        for trigger in (self.method.change, self.freeze_depth.change, self.lora_rank.change, data_state.change,
-                        self.model_choice.change):
-            trigger(on_choice, choice_inputs, [self.trainable], show_progress="hidden")
+        # Moving the slider or picking a rank is choosing that method.
+        self.freeze_depth.input(lambda: "freeze", None, [self.method], show_progress="hidden")
+        self.lora_rank.input(lambda: "lora", None, [self.method], show_progress="hidden")
+        for trigger in (self.model_choice.change, self.method.change, self.freeze_depth.change, self.lora_rank.change,
+                        data_state.change):
+            trigger(on_choice, choice_inputs, [self.trainable], show_progress="hidden",
+                    api_name="describe_model" if trigger == self.model_choice.change else None)
         self.model_choice.change(on_model, [self.model_choice, self.preset, self.freeze_depth, data_state, lang],
                                  [self.freeze_depth, self.learning_rate, self.epochs, self.patience, self.max_length,
                                   self.note])
-        self.preset.change(on_preset, [self.preset, self.model_choice],
+        self.preset.change(on_preset, [self.preset, self.model_choice, lang],
                            [self.learning_rate, self.epochs, self.patience, self.evals_per_epoch, self.preset_note])
         data_state.change(on_data, [data_state, self.model_choice, lang], [self.max_length, self.max_length_hint,
                                                                             self.note])
@@ -229,16 +236,23 @@ class ModelTab:
                         self.evals_per_epoch.change):
             trigger(estimate_text, estimate_inputs, [self.estimate], show_progress="hidden")
 
+    @property
+    def relabel_inputs(self) -> list:
+        return [self.model_choice, self.method, self.freeze_depth, self.lora_rank, self.preset, self.epochs,
+                self.batch_size, self.max_length, self.evals_per_epoch]
+
     def relabel_outputs(self) -> list:
-        return [self.trainable, self.note, self.estimate]
+        return [self.trainable, self.note, self.preset_note, self.estimate]
 
 
-def relabel(name, method, freeze_layers, lora_r, view, epochs, batch_size, max_length, evals_per_epoch, lang):
-    """The Model tab's own sentences in a new language."""
+def preset_note(preset: str, lang: str) -> str:
+    return t(f"preset_{preset if preset in PRESETS else DEFAULT_PRESET}_note", lang)
+
+
+def relabel(name, method, freeze_layers, lora_r, preset, epochs, batch_size, max_length, evals_per_epoch, view, lang):
+    """The Model tab's own sentences, in the page's language (on load and when the language changes)."""
     choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}))
-    return (trainable_text(choice, lang), model_note(name, view, lang),
+    return (trainable_text(choice, lang), model_note(name, view, lang), preset_note(preset, lang),
             estimate_text(name, method, freeze_layers, lora_r, view, epochs, batch_size, max_length,
                           evals_per_epoch, lang))
 
-
-__all__ = ["ModelTab", "METHODS"]

@@ -9,7 +9,7 @@ import gradio as gr
 from .. import data
 from ..inference import InferenceError, load_classifier
 from ..runs import list_runs
-from .context import Studio
+from .context import Studio, model_label
 from .i18n import I18N, t
 
 EXAMPLE_COUNT = 8
@@ -26,7 +26,7 @@ def run_choices(studio: Studio) -> list[tuple[str, str]]:
         row = run.summary()
         accuracy = f" · {row['test_accuracy']:.0%}" if row["test_accuracy"] is not None else ""
         name = f"{row['name']} · " if row["name"] else ""
-        choices.append((f"{name}{row['id']} · {row['model']} · {row['data']}{accuracy}", run.id))
+        choices.append((f"{name}{row['id']} · {model_label(row['model'])} · {row['data']}{accuracy}", run.id))
     return choices
 
 
@@ -106,10 +106,12 @@ class PlaygroundTab:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         gr.Markdown(I18N("play_intro"))
-        self.run = gr.Dropdown([], label=I18N("play_run"), info=I18N("play_run_info"), elem_id="playground-run")
+        # Custom values allowed: a run id typed or sent over the API is checked by the handler, not refused.
+        self.run = gr.Dropdown([], label=I18N("play_run"), info=I18N("play_run_info"), allow_custom_value=True,
+                               elem_id="playground-run")
         with gr.Row():
             with gr.Column(scale=3):
-                self.text = gr.Textbox(label=I18N("play_text"), placeholder=I18N("play_text_placeholder"), lines=3,
+                self.text = gr.Textbox(label=I18N("play_text"), placeholder=I18N("play_text_placeholder"), lines=1,
                                        max_lines=8, elem_id="playground-text")
                 self.classify = gr.Button(I18N("play_classify"), variant="primary", elem_id="playground-classify")
                 self.examples = gr.Dataset(components=[self.text], samples=[], label=I18N("play_examples"),
@@ -126,7 +128,7 @@ class PlaygroundTab:
                                         elem_id="playground-download", height=120)
             self.file_message = gr.Markdown(elem_id="playground-file-message")
 
-    def wire(self, lang: gr.Radio, run_key: gr.State) -> None:
+    def wire(self, lang: gr.Radio, run_key: gr.State, viewed_run: gr.State) -> None:
         studio = self.studio
 
         def on_classify(run_id, text, lang):
@@ -138,10 +140,14 @@ class PlaygroundTab:
         def on_file(run_id, path, lang):
             return classify_upload(studio, run_id, path, lang)
 
-        self.classify.click(on_classify, [self.run, self.text, lang], [self.output, self.message])
+        self.classify.click(on_classify, [self.run, self.text, lang], [self.output, self.message], api_name="classify")
         self.text.submit(on_classify, [self.run, self.text, lang], [self.output, self.message])
         self.examples.click(lambda sample: sample[0] if sample else "", [self.examples], [self.text]).then(
             on_classify, [self.run, self.text, lang], [self.output, self.message])
         self.run.change(on_run, [self.run], [self.examples, self.output, self.message])
-        self.file.upload(on_file, [self.run, self.file, lang], [self.download, self.file_message])
-        run_key.change(lambda current: refresh(studio, current), [self.run], [self.run], show_progress="hidden")
+        lang.change(lambda: ("", ""), None, [self.message, self.file_message], show_progress="hidden")
+        self.file.upload(on_file, [self.run, self.file, lang], [self.download, self.file_message],
+                         api_name="classify_file")
+        # A run that just finished (or was opened) becomes the one to try.
+        run_key.change(lambda current, viewed: refresh(studio, current, viewed), [self.run, viewed_run], [self.run],
+                       show_progress="hidden")

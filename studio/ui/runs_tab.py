@@ -7,19 +7,31 @@ import gradio as gr
 import pandas as pd
 
 from ..runs import delete_run, list_runs
-from .context import Studio
+from .context import Studio, model_label
 from .i18n import I18N, duration_text, t
+from .playground_tab import refresh as refresh_playground
 
 COLUMNS = ("col_run", "col_name", "col_state", "col_model", "col_method", "col_data", "col_best_validation",
            "col_test_accuracy", "col_duration")
 
 
 # --- handlers ----------------------------------------------------------------------------------
+def method_text(run, lang: str) -> str:
+    """How much of the model a run trained, in the page's language."""
+    m = run.config().model
+    if m.method == "freeze":
+        return t("method_head_only", lang) if m.freeze_layers < 0 else t("method_frozen", lang, n=m.freeze_layers)
+    if m.method == "lora":
+        return f"LoRA r={m.lora_r}"
+    return t("method_full", lang)
+
+
 def runs_frame(studio: Studio, lang: str) -> pd.DataFrame:
     rows = []
     for run in list_runs(studio.runs_dir):
         r = run.summary()
-        rows.append([r["id"], r["name"], t("state_" + r["state"], lang), r["model"], r["method"], r["data"],
+        rows.append([r["id"], r["name"], t("state_" + r["state"], lang), model_label(r["model"]),
+                     method_text(run, lang), r["data"],
                      f"{r['best_validation']:.3f}" if r["best_validation"] is not None else "",
                      f"{r['test_accuracy']:.1%}" if r["test_accuracy"] is not None else "",
                      duration_text(r["duration_s"], lang) if r["duration_s"] is not None else ""])
@@ -71,10 +83,11 @@ class RunsTab:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         gr.Markdown(I18N("runs_intro"))
-        self.table = gr.Dataframe(interactive=False, wrap=True, max_height=420, show_label=False, elem_id="runs-table")
+        self.table = gr.Dataframe(interactive=False, wrap=True, max_height=420, show_label=False, elem_id="runs-table",
+                                  column_widths=["15%", "14%", "8%", "13%", "11%", "15%", "8%", "8%", "8%"])
         with gr.Row(equal_height=True):
             self.selected = gr.Dropdown([], label=I18N("runs_selected"), info=I18N("runs_selected_info"), scale=3,
-                                        elem_id="runs-selected")
+                                        allow_custom_value=True, elem_id="runs-selected")  # checked by find_run
             self.refresh = gr.Button(I18N("runs_refresh"), elem_id="runs-refresh", scale=1)
         with gr.Row():
             self.open = gr.Button(I18N("runs_open"), variant="primary", elem_id="runs-open")
@@ -94,16 +107,14 @@ class RunsTab:
         table_outputs = [self.table, self.selected]
 
         def on_select(event: gr.SelectData):
-            row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-            ids = run_ids(studio)
-            return ids[row] if row is not None and 0 <= row < len(ids) else gr.skip()
+            row = event.row_value or []  # the clicked row; its first cell is the run id
+            return row[0] if row and studio.find_run(str(row[0])) else gr.skip()
 
         def on_open(run_id, lang):
             run = studio.find_run(run_id)
             if run is None:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), t("runs_pick", lang)
-            from .playground_tab import refresh
-            playground = refresh(studio, None, run.id) if run.has_model() else gr.skip()
+            playground = refresh_playground(studio, None, run.id) if run.has_model() else gr.skip()
             return run.id, run.id, playground, gr.Tabs(selected="train"), t("runs_opened", lang, run=run.id)
 
         def on_zip(run_id, lang):
@@ -124,14 +135,16 @@ class RunsTab:
 
         self.table.select(on_select, None, [self.selected])
         self.refresh.click(lambda current, lang: table_and_choices(studio, current, lang), [self.selected, lang],
-                           table_outputs)
+                           table_outputs, api_name="list_runs")
         run_key.change(lambda current, lang: table_and_choices(studio, current, lang), [self.selected, lang],
                        table_outputs, show_progress="hidden")
         lang.change(lambda current, lang: table_and_choices(studio, current, lang), [self.selected, lang],
                     table_outputs, show_progress="hidden")
-        self.open.click(on_open, [self.selected, lang], [viewed_run, stored_run, playground_run, tabs, self.message])
-        self.zip.click(on_zip, [self.selected, lang], [self.download, self.message])
+        self.open.click(on_open, [self.selected, lang], [viewed_run, stored_run, playground_run, tabs, self.message],
+                        api_name="open_run")
+        self.zip.click(on_zip, [self.selected, lang], [self.download, self.message], api_name="download_model")
         self.delete.click(on_delete, [self.selected, lang], [self.confirm_row, self.confirm_text, self.message])
         self.cancel.click(lambda: gr.update(visible=False), None, [self.confirm_row])
         self.confirm.click(on_confirm, [self.selected, viewed_run, lang],
-                           [self.confirm_row, self.message, self.table, self.selected, viewed_run, stored_run])
+                           [self.confirm_row, self.message, self.table, self.selected, viewed_run, stored_run],
+                           api_name="delete_run")

@@ -54,7 +54,10 @@ def build_config(view: dict, model_name: str, method: str, freeze_layers, lora_r
 def start_training(studio: Studio, view: dict | None, model_name: str, method: str, freeze_layers, lora_r,
                    preset: str, learning_rate, epochs, batch_size, max_length, warmup, weight_decay, patience,
                    class_weights, seed, evals_per_epoch, run_name: str, lang: str) -> tuple[str, str | None]:
-    """(a sentence for the page, the new run's id or None). A second start while one trains is queued, never parallel."""
+    """(a sentence for the page, the new run's id or None).
+
+    A start while another run trains is queued behind it (one run per device), and the sentence says so.
+    """
     if not view or not view.get("rows"):
         return t("start_need_data", lang), None
     errors = [f for f in view["findings"] if f["severity"] == "error"]
@@ -99,6 +102,8 @@ def poll(studio: Studio, viewed_run: str | None, watch: dict | None, lang: str) 
     missing key means that part of the page stays as it is.
     """
     active = studio.manager.active_runs()
+    if not viewed_run:
+        viewed_run = studio.run_to_show(None)  # a page that shows nothing yet shows what a fresh page would
     seen = watch["seen_active"] if watch else []
     started_elsewhere = [r for r in active if r not in seen]
     if started_elsewhere and viewed_run not in active:
@@ -109,7 +114,7 @@ def poll(studio: Studio, viewed_run: str | None, watch: dict | None, lang: str) 
     watch = fresh_watch(run_id, lang, active) if reset else {**watch, "seen_active": list(active)}
     if run is None:
         if not reset:
-            return None if not started_elsewhere else {"watch": watch}
+            return None
         words = plot_words(lang)
         return {"run_id": None, "watch": watch, "key": None, "status": t("status_none", lang), "progress": "",
                 "device": "", "loss": plots.loss_figure([], [], words), "metric": plots.metric_figure([], words),
@@ -121,14 +126,16 @@ def poll(studio: Studio, viewed_run: str | None, watch: dict | None, lang: str) 
         return {"watch": watch} if watch["seen_active"] != seen else None
     watch = absorb(watch, events, lang)
     watch.update(offset=offset, state=state, message=message)
-    changes = {"run_id": run_id, "watch": watch, "key": f"{run_id}:{state}",
+    changes = {"watch": watch, "key": f"{run_id}:{state}",
                "status": status_text(run_id, run.config().name, status, watch, lang),
                "progress": progress_html(state, watch, status, lang), "device": device_text(watch, lang),
                "log": "\n".join(watch["log"])}
+    if reset:
+        changes["run_id"] = run_id
     if reset or any(e.get("type") in ("step", "eval") for e in events):
-        words = plot_words(lang)
-        changes["loss"] = plots.loss_figure(watch["steps"], watch["evals"], words)
-        changes["metric"] = plots.metric_figure(watch["evals"], words)
+        words, epochs = plot_words(lang), (watch["started"] or {}).get("epochs")
+        changes["loss"] = plots.loss_figure(watch["steps"], watch["evals"], words, epochs)
+        changes["metric"] = plots.metric_figure(watch["evals"], words, epochs)
     return changes
 
 
@@ -233,13 +240,14 @@ class TrainTab:
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
         gr.Markdown(I18N("train_intro"))
+        self.plan = gr.Markdown(elem_id="train-plan")   # the Model tab's estimate, repeated next to Start
         with gr.Row(equal_height=True):
             self.run_name = gr.Textbox(label=I18N("run_name"), placeholder=I18N("run_name_placeholder"), scale=3,
                                        elem_id="run-name")
             self.start = gr.Button(I18N("train_start"), variant="primary", elem_id="train-start", scale=1)
             self.stop = gr.Button(I18N("train_stop"), variant="stop", elem_id="train-stop", scale=1)
         self.message = gr.Markdown(elem_id="train-message")
-        self.status = gr.Markdown(I18N("status_none"), elem_id="train-status")
+        self.status = gr.Markdown(elem_id="train-status")  # filled by the first tick, in the page's language
         self.progress = gr.HTML(elem_id="train-progress")
         self.device = gr.Markdown(elem_id="train-device")
         with gr.Row():
@@ -275,9 +283,9 @@ class TrainTab:
             return tuple(changes[k] if k in changes else gr.skip() for k in keys)
 
         self.start.click(on_start, [data_state, *model_settings, self.run_name, lang],
-                         [self.message, self.viewed_run, stored_run])
-        self.stop.click(on_stop, [self.viewed_run, lang], [self.message])
+                         [self.message, self.viewed_run, stored_run], api_name="start_training")
+        self.stop.click(on_stop, [self.viewed_run, lang], [self.message], api_name="stop_training")
         self.timer.tick(on_tick, [self.viewed_run, self.watch, lang],
                         [self.viewed_run, stored_run, self.watch, self.run_key, self.status, self.progress,
                          self.device, self.loss_plot, self.metric_plot, self.log],
-                        concurrency_limit=None, show_progress="hidden", queue=True)
+                        concurrency_limit=None, show_progress="hidden", api_name="poll")

@@ -1,0 +1,471 @@
+"""Every sentence of the studio in English and Simplified Chinese, and how a page switches between them.
+
+Static text (labels, buttons, help) goes through gr.I18n: the browser translates it by its own
+language and re-translates it when the locale changes. Text a handler writes (statuses, reports)
+is formatted here in the page's language, which the `language` switch holds and every handler
+receives. The switch changes Gradio's own locale from the browser (SWITCH_JS): the same call
+Gradio's settings panel makes, reached through the frontend's core module; the choice is kept in
+the browser's localStorage. Two things the browser does not re-translate are handled from Python:
+the titles of tabs not opened yet, and (a Gradio quirk) a component whose first value was a
+translation key gets that value back when the locale changes, so components that handlers
+rewrite start empty. Gradio's own words inside components already shown ("Drop File Here")
+stay in the language the page was opened in.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+LANGUAGES = [("English", "en"), ("中文", "zh-CN")]
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # --- the page ---
+    "app_title": ("## Text classifier studio\nTeach a model to sort texts into your own categories: "
+                  "**1 Data** → **2 Model** → **3 Train** → **4 Evaluate** → **5 Playground**.",
+                  "## 文本分类工作室\n教模型把文本分到你自己的类别里："
+                  "**1 数据** → **2 模型** → **3 训练** → **4 评估** → **5 试用**。"),
+    "language": ("Language", "语言"),
+    "tab_data": ("1 · Data", "1 · 数据"),
+    "tab_model": ("2 · Model", "2 · 模型"),
+    "tab_train": ("3 · Train", "3 · 训练"),
+    "tab_evaluate": ("4 · Evaluate", "4 · 评估"),
+    "tab_playground": ("5 · Playground", "5 · 试用"),
+    "tab_runs": ("Runs", "训练记录"),
+
+    # --- data ---
+    "data_intro": ("Give the studio a table with one column of **texts** and one column of **labels** "
+                   "(the category each text belongs to), e.g. a spreadsheet of support tickets and their topics. "
+                   "It checks the table and tells you what could go wrong before any training.",
+                   "上传一个表格：一列是**文本**，一列是**标签**（每条文本所属的类别），例如客服工单和它们的主题。"
+                   "工作室会先检查表格，在训练之前告诉你可能出现的问题。"),
+    "data_upload": ("Your table (CSV, TSV, TXT, Excel .xlsx or JSON lines)", "你的表格（CSV、TSV、TXT、Excel .xlsx 或 JSON lines）"),
+    "data_sample_hint": ("No data at hand? Try the studio's sample: 368 customer-support messages in 6 categories.",
+                         "手头没有数据？试试自带的示例：368 条客服消息，分为 6 个类别。"),
+    "data_sample": ("Try the sample data", "使用示例数据"),
+    "data_waiting": ("Upload a table or press **Try the sample data** to begin.", "上传表格，或点击**使用示例数据**开始。"),
+    "data_text_column": ("Text column", "文本列"),
+    "data_text_column_info": ("The column the model reads.", "模型要读的那一列。"),
+    "data_label_column": ("Label column", "标签列"),
+    "data_label_column_info": ("The column with the answer the model should learn to give.", "模型要学会给出的答案所在的列。"),
+    "data_preview": ("The first rows of the table", "表格的前几行"),
+    "data_distribution": ("Examples per label", "每个标签的样本数"),
+    "data_no_labels_yet": ("The count of each label appears here.", "这里会显示每个标签的数量。"),
+    "data_extra_files": ("Optional: separate validation and test files", "可选：单独的验证集和测试集文件"),
+    "data_extra_files_info": ("Without them the studio sets aside part of your table: some rows to check progress "
+                              "during training (validation) and some to grade the finished model (test). "
+                              "Give your own files if you already have fixed splits.",
+                              "如果不提供，工作室会从你的表格中留出一部分：一些行用于训练过程中检查进度（验证集），"
+                              "一些行用于给训练好的模型打分（测试集）。如果你已有固定的划分，可以在这里上传。"),
+    "data_validation_file": ("Validation file", "验证集文件"),
+    "data_test_file": ("Test file", "测试集文件"),
+    "data_summary": ("**{name}**: {rows:,} rows, {labels} labels. Texts from column **{text}**, labels from column "
+                     "**{label}**.", "**{name}**：{rows:,} 行，{labels} 个标签。文本取自 **{text}** 列，标签取自 **{label}** 列。"),
+    "data_no_problems": ("No problems found.", "没有发现问题。"),
+    "data_fix_errors": ("⛔ Fix the errors above before training (or pick other columns).",
+                        "⛔ 训练前请先修正上面的错误（或选择其他列）。"),
+    "data_ready_with_warnings": ("✅ Ready to train; the warnings above may cost accuracy. Next: **2 · Model**.",
+                                 "✅ 可以训练了；上面的警告可能会影响准确率。下一步：**2 · 模型**。"),
+    "data_ready": ("✅ No problems found: ready to train. Next: **2 · Model**.", "✅ 没有发现问题，可以训练了。下一步：**2 · 模型**。"),
+    "data_split": ("**How the data will be used:** {split}", "**数据将这样使用**： {split}"),
+    "data_split_sizes": ("{train} rows for training, {validation} for validation, {test} for testing.",
+                         "{train} 行用于训练，{validation} 行用于验证，{test} 行用于测试。"),
+    "severity_error": ("Error", "错误"),
+    "severity_warning": ("Warning", "警告"),
+    "severity_info": ("Note", "提示"),
+
+    # --- model ---
+    "model_intro": ("Training starts from a **base model** that already understands language, and teaches it your "
+                    "labels. The defaults work well; change them only if you have a reason.",
+                    "训练会从一个已经懂语言的**基础模型**开始，再教它学会你的标签。默认设置通常就很好，除非有理由，否则无需修改。"),
+    "model_choice": ("Base model", "基础模型"),
+    "model_choice_info": ("Pick from the list, or type a Hugging Face model id or a model folder on this machine.",
+                          "从列表中选择，或输入 Hugging Face 模型 ID 或本机上的模型文件夹。"),
+    "model_catalog_note": ("**{size}M parameters · {languages}.** {note}", "**{size}M 参数 · {languages}。** {note}"),
+    "model_custom_note": ("A model of your own: it must be a text model saved with safetensors weights.",
+                          "自选模型：必须是以 safetensors 格式保存权重的文本模型。"),
+    "model_note_all-MiniLM-L6-v2": ("Small and fast; ships with the studio and works offline.", "小而快；随工作室附带，可离线使用。"),
+    "model_note_distilbert-base-uncased": ("Half of BERT's layers, nearly its accuracy.", "BERT 一半的层数，准确率接近 BERT。"),
+    "model_note_bert-base-uncased": ("The classic English BERT.", "经典的英文 BERT。"),
+    "model_note_roberta-base": ("Often a little more accurate than BERT on English.", "在英文上通常比 BERT 略准。"),
+    "model_note_bert-base-chinese": ("For Chinese text.", "用于中文文本。"),
+    "model_note_bert-base-multilingual-cased": ("Mixed-language data, Chinese and English together.", "适合中英文混合的数据。"),
+    "model_note_xlm-roberta-base": ("The strongest multilingual choice here; slower.", "这里最强的多语言模型；速度较慢。"),
+    "model_unknown_tokens": ("⚠️ **This model does not know the language of your data**: its vocabulary maps {share} "
+                             "of the words to \"unknown\", so it will learn little. {advice}",
+                             "⚠️ **这个模型不懂你数据的语言**：它的词表把 {share} 的词映射为“未知”，因此几乎学不到东西。{advice}"),
+    "model_unknown_cjk": ("Pick a Chinese or multilingual model such as bert-base-chinese or xlm-roberta-base.",
+                          "请选择中文或多语言模型，例如 bert-base-chinese 或 xlm-roberta-base。"),
+    "model_unknown_other": ("Pick a multilingual model such as xlm-roberta-base, or a model made for this language.",
+                            "请选择多语言模型（如 xlm-roberta-base）或专为该语言训练的模型。"),
+    "method": ("How much of the model to train", "训练模型的哪些部分"),
+    "method_info": ("Full: the most accurate, the slowest. Freeze: keep the bottom layers as they are; faster. "
+                    "LoRA: train small add-on matrices; light on memory.",
+                    "全部：最准确，也最慢。冻结：底部若干层保持不变，更快。LoRA：只训练附加的小矩阵，省内存。"),
+    "method_full": ("Full fine-tuning", "全部微调"),
+    "method_freeze": ("Freeze bottom layers", "冻结底层"),
+    "method_lora": ("LoRA", "LoRA"),
+    "method_head_only": ("Head only", "仅训练输出层"),
+    "method_frozen": ("{n} layers frozen", "冻结 {n} 层"),
+    "freeze_depth": ("Layers to freeze", "冻结的层数"),
+    "freeze_depth_info": ("For \"Freeze bottom layers\": how many bottom layers stay as they are; at the maximum only "
+                          "the new output layer trains.", "用于“冻结底层”：保持不变的底层数量；设为最大值时只训练新的输出层。"),
+    "lora_rank": ("LoRA rank", "LoRA 秩"),
+    "lora_rank_info": ("For LoRA: the size of the add-on matrices; higher learns more and uses more memory. 8 is a good "
+                       "start.", "用于 LoRA：附加矩阵的大小；越大学得越多，也越占内存。8 是不错的起点。"),
+    "model_trainable": ("**Trainable parameters: {trainable} of {total} ({share})**",
+                        "**可训练参数**：{total} 个中的 {trainable} 个（{share}）"),
+    "preset": ("Preset", "预设"),
+    "preset_quick": ("Quick", "快速"),
+    "preset_balanced": ("Balanced", "均衡"),
+    "preset_best": ("Best", "最佳"),
+    "preset_quick_note": ("**Quick:** a first model in a few minutes: 3 passes over the data.",
+                          "**快速**：几分钟得到第一个模型：把数据过 3 遍。"),
+    "preset_balanced_note": ("**Balanced:** the default: up to 6 passes, stops early when validation stops improving.",
+                             "**均衡**：默认选项：最多过 6 遍，验证结果不再提升时提前停止。"),
+    "preset_best_note": ("**Best:** the longest training for the last points of accuracy: up to 12 passes.",
+                         "**最佳**：训练最久，争取最后几个点的准确率：最多过 12 遍。"),
+    "advanced": ("Advanced settings (filled in by the preset)", "高级设置（由预设自动填写）"),
+    "learning_rate": ("Learning rate", "学习率"),
+    "learning_rate_info": ("How big each correction step is. Too high: training jumps around; too low: it crawls.",
+                           "每一步修正的幅度。太高：训练会来回震荡；太低：进展缓慢。"),
+    "epochs": ("Epochs", "轮数"),
+    "epochs_info": ("How many times the model reads all training rows.", "模型把全部训练数据读几遍。"),
+    "batch_size": ("Batch size", "批大小"),
+    "batch_size_info": ("Texts per step. Lower it if memory runs out.", "每一步处理的文本数。内存不够时调小。"),
+    "max_length": ("Max length (tokens)", "最大长度（词元）"),
+    "max_length_info": ("Longer texts are cut here. Longer costs time and memory.", "更长的文本会在这里被截断。越长越费时间和内存。"),
+    "max_length_hint": ("Half of your texts are within {p50} tokens and 95% within {p95}; max length was set to {suggested}.",
+                        "一半的文本在 {p50} 个词元以内，95% 在 {p95} 个以内；最大长度已设为 {suggested}。"),
+    "warmup": ("Warm-up share", "预热比例"),
+    "warmup_info": ("The share of training spent slowly raising the learning rate.", "训练开始时逐步提高学习率所占的比例。"),
+    "weight_decay": ("Weight decay", "权重衰减"),
+    "weight_decay_info": ("A gentle pull towards small weights, against overfitting.", "把权重轻轻拉向较小的值，防止过拟合。"),
+    "patience": ("Early-stopping patience", "提前停止的耐心"),
+    "patience_info": ("Stop after this many checks without improvement (0: never stop early).",
+                      "连续这么多次检查没有提升就停止（0：从不提前停止）。"),
+    "class_weights": ("Class weights", "类别权重"),
+    "class_weights_info": ("Count mistakes on rare labels more, when some labels have far fewer examples.",
+                           "当某些标签的样本少得多时，更重视在稀有标签上的错误。"),
+    "seed": ("Random seed", "随机种子"),
+    "seed_info": ("The same seed gives the same split and the same result.", "相同的种子得到相同的划分和结果。"),
+    "estimate_needs_data": ("The time and memory estimate appears once data is loaded.", "加载数据后，这里会显示时间和内存的估计。"),
+    "estimate": ("⏱️ **Estimate (rough): about {time}** on {device} for {rows} training rows × {epochs} "
+                 "(about {speed} texts per second), using about {memory} GB of memory. Early stopping can make it shorter.",
+                 "⏱️ **估计（粗略）**：约 **{time}**，设备：{device}，{rows} 行训练数据 × {epochs}"
+                 "（约每秒 {speed} 条文本），约占 {memory} GB 内存。提前停止可能让它更短。"),
+
+    "one_epoch": ("{n} epoch", "{n} 轮"),
+    "epochs_count": ("{n} epochs", "{n} 轮"),
+
+    # --- train ---
+    "train_intro": ("Press **Start training**. Training runs on the server: you can close this page and come back; "
+                    "it re-attaches to the run. The curves update every second.",
+                    "点击**开始训练**。训练在服务器上进行：你可以关闭页面稍后再回来，页面会重新连上这次训练。曲线每秒更新。"),
+    "run_name": ("Name of this run (optional)", "本次训练的名称（可选）"),
+    "run_name_placeholder": ("e.g. first try with the sample data", "例如：用示例数据第一次尝试"),
+    "train_start": ("▶ Start training", "▶ 开始训练"),
+    "train_stop": ("■ Stop", "■ 停止"),
+    "start_need_data": ("⛔ Load a data file in **1 · Data** first.", "⛔ 请先在 **1 · 数据** 中加载数据文件。"),
+    "start_data_errors": ("⛔ The data has a problem to fix first: {problem}", "⛔ 数据有问题需要先修正：{problem}"),
+    "start_started": ("Started run **{run}**.", "已开始训练 **{run}**。"),
+    "start_queued": ("⏳ Another run is training on this device, so run **{run}** is queued: it starts by itself "
+                     "when the {ahead} run(s) ahead of it end. Only one run trains at a time.",
+                     "⏳ 这台设备上正有其他训练在进行，所以 **{run}** 已排队：前面的 {ahead} 个训练结束后会自动开始。"
+                     "同一时间只训练一个。"),
+    "stop_requested": ("Stopping: the run ends before its next step; no model is saved.",
+                       "正在停止：训练会在下一步之前结束，不会保存模型。"),
+    "stop_nothing": ("The run shown is not training, so there is nothing to stop.", "当前显示的训练没有在进行，无需停止。"),
+    "status_none": ("No run yet. Load data, then press **Start training**.", "还没有训练。加载数据后点击**开始训练**。"),
+    "status_run": ("run {run}", "训练 {run}"),
+    "status_queued": ("Waiting for the run ahead of it to finish; it starts by itself.", "等待前面的训练结束，之后会自动开始。"),
+    "status_preparing": ("Reading the data and loading the model…", "正在读取数据并加载模型……"),
+    "status_running": ("Training. The curves below fill in as it learns.", "正在训练。下面的曲线会随着学习逐渐画出。"),
+    "status_finished": ("It classified **{accuracy}** of the test examples correctly (macro-F1 {f1}). "
+                        "See **4 · Evaluate**, then try it in **5 · Playground**.",
+                        "它正确分类了 **{accuracy}** 的测试样本（宏平均 F1 {f1}）。请查看 **4 · 评估**，再到 **5 · 试用** 里试试。"),
+    "status_cancelled": ("Stopped before the end; no model was saved. Start again to train a model.",
+                         "在结束前被停止，没有保存模型。重新开始即可训练模型。"),
+    "status_interrupted": ("The studio stopped while this run was in progress; start it again.",
+                           "这次训练进行中时工作室停止了；请重新开始。"),
+    "status_unknown": ("", ""),
+    "state_queued": ("Queued", "排队中"),
+    "state_running": ("Training", "训练中"),
+    "state_finished": ("Finished", "已完成"),
+    "state_failed": ("Failed", "失败"),
+    "state_cancelled": ("Stopped", "已停止"),
+    "state_interrupted": ("Interrupted", "已中断"),
+    "state_unknown": ("Unknown", "未知"),
+    "progress_running": ("Epoch {epoch} of {epochs} · step {step} of {steps} · {speed} texts/s · about {eta} left",
+                         "第 {epoch} / {epochs} 轮 · 第 {step} / {steps} 步 · 每秒 {speed} 条 · 约剩 {eta}"),
+    "progress_preparing": ("Preparing…", "准备中……"),
+    "progress_finished": ("Done in {duration}.", "用时 {duration}。"),
+    "progress_queued": ("Waiting in the queue.", "排队等待中。"),
+    "progress_failed": ("Training failed; the reason is above.", "训练失败，原因见上方。"),
+    "progress_cancelled": ("Stopped.", "已停止。"),
+    "progress_interrupted": ("Interrupted.", "已中断。"),
+    "device_line": ("**Device:** {device} · {train} training rows, {validation} validation, {test} test · {labels} labels "
+                    "· {trainable} of {total} parameters trained",
+                    "**设备**：{device} · 训练 {train} 行，验证 {validation} 行，测试 {test} 行 · {labels} 个标签 "
+                    "· 训练 {total} 个参数中的 {trainable} 个"),
+    "loss_plot": ("Loss: how wrong the model still is", "损失：模型还错多少"),
+    "metric_plot": ("Scores on the validation rows", "验证集上的得分"),
+    "plots_explained": ("**Reading the curves:** the loss should go down. Accuracy is the share of validation texts "
+                        "labelled right; macro-F1 averages the quality over labels, so rare labels count as much as "
+                        "common ones. If validation loss rises while training loss keeps falling, the model is "
+                        "memorising rather than learning; early stopping then keeps the best point (★).",
+                        "**如何看曲线**：损失应该下降。准确率是验证文本被正确标注的比例；宏平均 F1 对每个标签的质量取平均，"
+                        "稀有标签与常见标签同样重要。如果训练损失继续下降而验证损失上升，说明模型在死记硬背而不是学习；"
+                        "提前停止会保留最好的那一点（★）。"),
+    "train_log": ("Training log", "训练日志"),
+    "log_started": ("Started on {device}: {train} training rows, {steps} steps of {batch} texts.",
+                    "已在 {device} 上开始：{train} 行训练数据，{steps} 步，每步 {batch} 条。"),
+    "log_step": ("step {step} · epoch {epoch} · loss {loss} · {speed} texts/s",
+                 "第 {step} 步 · 第 {epoch} 轮 · 损失 {loss} · 每秒 {speed} 条"),
+    "log_eval": ("validation at epoch {epoch}: loss {loss}, accuracy {accuracy}, macro-F1 {f1}",
+                 "第 {epoch} 轮验证：损失 {loss}，准确率 {accuracy}，宏平均 F1 {f1}"),
+    "log_best": ("(best so far)", "（目前最好）"),
+    "log_queued": ("Queued.", "已排队。"),
+    "log_finished": ("Finished: test accuracy {accuracy}.", "完成：测试准确率 {accuracy}。"),
+    "log_cancelled": ("Stopped.", "已停止。"),
+    "log_interrupted": ("Interrupted.", "已中断。"),
+
+    # --- evaluate ---
+    "eval_intro": ("How the model shown in **3 · Train** does on the **test** rows: texts it never saw while training.",
+                   "**3 · 训练** 中显示的模型在**测试集**上的表现：这些文本在训练时从未见过。"),
+    "eval_header": ("### Results of {run}", "### {run} 的结果"),
+    "eval_no_run": ("No run to show yet: train one in **3 · Train**, or open one in **Runs**.",
+                    "还没有可显示的训练：请在 **3 · 训练** 中训练，或在 **训练记录** 中打开一个。"),
+    "eval_not_ready": ("This run has no test results ({state}); they appear when training finishes.",
+                       "这次训练还没有测试结果（{state}）；训练完成后会显示。"),
+    "eval_summary": ("In short:", "简而言之："),
+    "eval_summary_overall": ("On {examples} test examples the model was right {accuracy} of the time (macro-F1 {f1}). ",
+                             "在 {examples} 个测试样本上，模型的正确率为 {accuracy}（宏平均 F1 为 {f1}，每个类别同等看待）。"),
+    "eval_summary_best_worst": ("It does best on \"{best}\" (F1 {best_f1}) and worst on \"{worst}\" (F1 {worst_f1}). ",
+                                "它在“{best}”上表现最好（F1 {best_f1}），在“{worst}”上最差（F1 {worst_f1}）。"),
+    "eval_summary_confusion": ("It confuses \"{true}\" with \"{predicted}\" most: {count} test examples of "
+                               "\"{true}\" were labelled \"{predicted}\".",
+                               "它最常把“{true}”误判为“{predicted}”：有 {count} 个“{true}”测试样本被标成了“{predicted}”。"),
+    "metric_accuracy": ("Accuracy", "准确率"),
+    "metric_accuracy_info": ("test texts labelled right", "测试文本被正确标注的比例"),
+    "metric_macro_f1": ("Macro-F1", "宏平均 F1"),
+    "metric_macro_f1_info": ("0 to 1; every label counts equally", "0 到 1；每个标签同等重要"),
+    "metric_weighted_f1": ("Weighted F1", "加权 F1"),
+    "metric_weighted_f1_info": ("0 to 1; big labels count more", "0 到 1；样本多的标签权重大"),
+    "metric_examples": ("Test texts", "测试文本数"),
+    "metric_examples_info": ("never seen in training", "训练中从未见过"),
+    "eval_per_class": ("Per label, worst first", "按标签，从差到好"),
+    "eval_per_class_info": ("**Precision:** when the model says this label, how often it is right. **Recall:** of the "
+                            "texts with this label, how many it finds. **F1** combines both. **Support:** test texts "
+                            "with this label.",
+                            "**精确率**：模型判为该标签时有多少是对的。**召回率**：带该标签的文本中找回了多少。"
+                            "**F1** 综合两者。**样本数**：带该标签的测试文本数。"),
+    "eval_confusion": ("Confusion matrix", "混淆矩阵"),
+    "eval_confusion_info": ("Rows are the true labels, columns what the model said. The diagonal holds the right "
+                            "answers; dark cells off it are the labels the model mixes up.",
+                            "行是真实标签，列是模型给出的标签。对角线上是答对的；对角线外颜色深的格子是模型混淆的标签。"),
+    "eval_confusion_empty": ("The confusion matrix appears when a run finishes.", "训练完成后会显示混淆矩阵。"),
+    "eval_mistakes_title": ("### Mistakes, most confident first", "### 错误样本（最自信的错误在前）"),
+    "eval_mistakes_note": ("{count} test texts were labelled wrong; the first {shown} are listed. Confident mistakes "
+                           "often point at wrong labels in the data.",
+                           "有 {count} 个测试文本被标错；下面列出前 {shown} 个。很自信的错误往往说明数据里的标签本身有误。"),
+    "eval_no_mistakes": ("No mistakes on the test texts.", "测试文本上没有错误。"),
+    "col_label": ("Label", "标签"),
+    "col_precision": ("Precision", "精确率"),
+    "col_recall": ("Recall", "召回率"),
+    "col_f1": ("F1", "F1"),
+    "col_support": ("Support", "样本数"),
+    "col_text": ("Text", "文本"),
+    "col_true": ("True label", "真实标签"),
+    "col_predicted": ("Model said", "模型判断"),
+    "col_confidence": ("Confidence", "置信度"),
+
+    # --- playground ---
+    "play_intro": ("Try a trained model: type a text and press **Classify** (or Enter), or classify a whole file.",
+                   "试用训练好的模型：输入文本并点击**分类**（或按回车），也可以对整个文件分类。"),
+    "play_run": ("Model (a finished run)", "模型（已完成的训练）"),
+    "play_run_info": ("The newest finished run is picked for you.", "默认选择最新完成的训练。"),
+    "play_text": ("Text to classify", "要分类的文本"),
+    "play_text_placeholder": ("Type or paste a text, then press Enter", "输入或粘贴文本，然后按回车"),
+    "play_classify": ("Classify", "分类"),
+    "play_examples": ("Examples from the run's test data (click one)", "来自测试数据的例子（点击试用）"),
+    "play_output": ("Predicted label and the probability of each label", "预测的标签和每个标签的概率"),
+    "play_pick_run": ("Pick a finished run first (train one in **3 · Train**).", "请先选择一个已完成的训练（在 **3 · 训练** 中训练）。"),
+    "play_type_text": ("Type some text to classify.", "请输入要分类的文本。"),
+    "play_no_model": ("⛔ This run has no saved model; pick a finished run.", "⛔ 这次训练没有保存模型；请选择一个已完成的训练。"),
+    "play_failed": ("⛔ The model could not classify this ({error}).", "⛔ 模型无法完成分类（{error}）。"),
+    "play_result": ("**{label}** ({confidence} sure).", "**{label}**（把握 {confidence}）。"),
+    "play_file_title": ("Classify a whole file", "对整个文件分类"),
+    "play_file_info": ("Upload a table; you get it back with two more columns: `predicted_label` and `confidence`.",
+                       "上传一个表格，返回的文件会多出两列：`predicted_label`（预测标签）和 `confidence`（置信度）。"),
+    "play_file": ("Table to classify", "要分类的表格"),
+    "play_download": ("Classified table", "分类后的表格"),
+    "play_file_done": ("Classified {rows} rows of column **{column}**; download the file above.",
+                       "已对 **{column}** 列的 {rows} 行分类；请下载上方的文件。"),
+
+    # --- runs ---
+    "runs_intro": ("Every training run of this studio. Click a row (or pick its id), then open it, download its model, "
+                   "or delete it.", "这个工作室的所有训练。点击一行（或选择编号），然后打开、下载模型或删除。"),
+    "runs_selected": ("Run", "训练"),
+    "runs_selected_info": ("Click a row of the table to pick it.", "点击表格中的一行即可选中。"),
+    "runs_refresh": ("↻ Refresh", "↻ 刷新"),
+    "runs_open": ("Open (curves, evaluation, playground)", "打开（曲线、评估、试用）"),
+    "runs_zip": ("Download its model (.zip)", "下载模型（.zip）"),
+    "runs_delete": ("Delete…", "删除……"),
+    "runs_confirm_delete": ("Yes, delete it", "确定删除"),
+    "runs_cancel_delete": ("Keep it", "保留"),
+    "runs_confirm_question": ("Delete run **{run}** with its model and results? This cannot be undone.",
+                              "删除训练 **{run}** 及其模型和结果？此操作无法撤销。"),
+    "runs_download": ("Model download", "模型下载"),
+    "runs_pick": ("Pick a run first: click its row in the table.", "请先选择一个训练：点击表格中的那一行。"),
+    "runs_no_model": ("Run {run} has no saved model (only finished runs do).", "训练 {run} 没有保存模型（只有已完成的训练才有）。"),
+    "runs_zip_ready": ("The zip holds the folder **{folder}**; unzip it and load it with "
+                       "`transformers.pipeline(\"text-classification\", model=\"{folder}\")`.",
+                       "压缩包里是文件夹 **{folder}**；解压后可用 "
+                       "`transformers.pipeline(\"text-classification\", model=\"{folder}\")` 加载。"),
+    "runs_delete_active": ("⛔ This run is still training or queued; stop it in **3 · Train** before deleting it.",
+                           "⛔ 这次训练仍在进行或排队中；请先在 **3 · 训练** 中停止，再删除。"),
+    "runs_deleted": ("Deleted run {run}.", "已删除训练 {run}。"),
+    "runs_opened": ("Opened run **{run}**: see **3 · Train**, **4 · Evaluate** and **5 · Playground**.",
+                    "已打开训练 **{run}**：请查看 **3 · 训练**、**4 · 评估** 和 **5 · 试用**。"),
+    "col_run": ("Run", "训练编号"),
+    "col_name": ("Name", "名称"),
+    "col_state": ("Status", "状态"),
+    "col_model": ("Base model", "基础模型"),
+    "col_method": ("Method", "方法"),
+    "col_data": ("Data", "数据"),
+    "col_best_validation": ("Best val. F1", "最佳验证 F1"),
+    "col_test_accuracy": ("Test acc.", "测试准确率"),
+    "col_duration": ("Time", "用时"),
+
+    # --- charts ---
+    "plot_epoch": ("Epoch", "轮次"),
+    "plot_loss": ("Loss (lower is better)", "损失（越低越好）"),
+    "plot_training_loss": ("Training loss", "训练损失"),
+    "plot_validation_loss": ("Validation loss", "验证损失"),
+    "plot_score": ("Score (higher is better)", "得分（越高越好）"),
+    "plot_accuracy": ("Accuracy", "准确率"),
+    "plot_macro_f1": ("Macro-F1", "宏平均 F1"),
+    "plot_examples": ("Examples", "样本数"),
+    "plot_true": ("True label", "真实标签"),
+    "plot_predicted": ("Predicted label", "预测标签"),
+    "plot_probability": ("Probability", "概率"),
+    "plot_no_curves": ("The curves appear here once training starts.", "训练开始后这里会出现曲线。"),
+    "plot_no_scores": ("Validation scores appear after the first evaluation.", "第一次验证之后这里会出现得分。"),
+
+    # --- durations ---
+    "seconds": ("{s} s", "{s} 秒"),
+    "minutes": ("{m} min {s} s", "{m} 分 {s} 秒"),
+    "hours": ("{h} h {m} min", "{h} 小时 {m} 分"),
+}
+
+# Findings of the data doctor in Chinese, from the numbers the core attaches to each one (its `details`).
+FINDINGS_ZH = {
+    "duplicates": "{rows:,} 行与前面某一行的文本完全相同；重复数据可能同时进入训练集和测试集，使分数虚高——建议删除。",
+    "conflicting_labels": "{texts:,} 条文本带有互相矛盾的标签；模型无法同时学会——请修正或删除它们。",
+    "label_variants": "有些标签只在大小写或空格上不同（例如 {first}）；除非合并，否则会被当作不同的类别。",
+    "single_class": "所有行的标签都相同；训练至少需要两个标签——请添加其他类别的样本。",
+    "too_few_examples": "{count} 个类别的样本少于 3 个（{classes}），不足以分成训练、验证和测试集；请添加样本或合并类别。",
+    "imbalance": "最大类别（{largest:,} 行）是最小类别（{smallest:,} 行）的 {ratio:.1f} 倍；可以开启类别权重，或为小类别添加样本。",
+    "too_long": "{share:.1%} 的文本超过最大长度，会被截断（95% 的文本在 {p95} 个词元以内）；如果文本结尾很重要，请调大最大长度。",
+    "unknown_tokens": "模型的词表把 {share:.0%} 的词元映射为 [UNK]（未知），几乎学不到东西；{advice}",
+    "test_overlap": "测试文件中有 {texts:,} 条文本也出现在训练数据里，测试分数会偏高；请从其中一个文件中删除它们。",
+    "empty_text": "{rows:,} 行的文本或标签为空，将被跳过。",
+    "encoding": "文件按 {encoding} 而不是 UTF-8 读取；如果带重音或非拉丁字母显示不对，请选择其他编码或把文件另存为 UTF-8。",
+}
+
+
+LANGUAGE_NAMES_ZH = {"English": "英语", "Chinese": "中文", "104 languages": "104 种语言", "100 languages": "100 种语言"}
+
+
+def language_name(name: str, lang: str) -> str:
+    """A catalog entry's languages ("English", "104 languages") in the page's language."""
+    return LANGUAGE_NAMES_ZH.get(name, name) if normalize(lang) == "zh-CN" else name
+
+
+def normalize(lang: str | None) -> str:
+    return "zh-CN" if str(lang or "").lower().startswith("zh") else "en"
+
+
+def t(key: str, lang: str | None = "en", **values) -> str:
+    """The string for `key` in `lang`, with `values` filled in."""
+    english, chinese = STRINGS[key]
+    text = chinese if normalize(lang) == "zh-CN" else english
+    return text.format(**values) if values else text
+
+
+def finding_text(finding: dict, lang: str) -> str:
+    """A data-doctor finding in the page's language (the core's own sentence where no translation fits)."""
+    template = FINDINGS_ZH.get(finding["code"]) if normalize(lang) == "zh-CN" else None
+    if template is None:
+        return finding["message"]
+    d = dict(finding.get("details") or {})
+    if finding["code"] == "empty_text" and finding["severity"] == "error":
+        return finding["message"]
+    if finding["code"] == "label_variants":
+        d["first"] = " / ".join(map(str, (d.get("groups") or [["?"]])[0]))
+    if finding["code"] == "too_few_examples":
+        d["classes"] = "、".join(map(str, (d.get("classes") or [])[:5]))
+        d["count"] = len(finding.get("details", {}).get("classes") or [])
+    if finding["code"] == "unknown_tokens":
+        d["advice"] = t("model_unknown_cjk" if d.get("cjk") else "model_unknown_other", lang)
+    try:
+        return template.format(**d)
+    except (KeyError, ValueError, IndexError):
+        return finding["message"]
+
+
+def duration_text(seconds: float, lang: str) -> str:
+    seconds = max(0, int(round(seconds or 0)))
+    if seconds < 60:
+        return t("seconds", lang, s=seconds)
+    if seconds < 3600:
+        return t("minutes", lang, m=seconds // 60, s=seconds % 60)
+    return t("hours", lang, h=seconds // 3600, m=seconds % 3600 // 60)
+
+
+def plot_words(lang: str) -> dict:
+    """Axis titles and legend names for studio.plots in `lang`."""
+    return {key[len("plot_"):]: t(key, lang) for key in STRINGS if key.startswith("plot_")}
+
+
+def _static(column: int) -> dict[str, str]:
+    """The strings the browser translates itself: those without {placeholders}."""
+    return {key: pair[column] for key, pair in STRINGS.items() if "{" not in pair[column]}
+
+
+I18N = gr.I18n(en=_static(0), **{"zh-CN": _static(1), "zh": _static(1)})
+
+# Gradio's frontend keeps its locale in its core module; this reaches that module and sets it,
+# as the settings panel would. It runs in the page, before the handlers of the switch.
+_SET_LOCALE = """
+    const lang = (chosen || "en").toLowerCase().startsWith("zh") ? "zh-CN" : "en";
+    const urls = performance.getEntriesByType("resource").map((e) => e.name)
+        .concat([...document.querySelectorAll("link[href], script[src]")].map((e) => e.href || e.src));
+    const core = urls.find((u) => /\\/assets\\/core-[^/?]+\\.js/.test(u));
+    if (core) {
+        try { const m = await import(core); if (m.changeLocale) m.changeLocale(lang); }
+        catch (err) { console.warn("studio: could not switch the language", err); }
+    }
+"""
+
+SWITCH_JS = """
+async (chosen) => {
+    try { localStorage.setItem("studio-language", chosen); } catch (err) {}
+""" + _SET_LOCALE + """
+    return chosen;
+}
+"""
+
+# On page load: the language chosen before in this browser, else the browser's own.
+LOAD_JS = """
+async (...values) => {
+    let chosen = null;
+    try { chosen = localStorage.getItem("studio-language"); } catch (err) {}
+    if (!chosen) {
+        const nav = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+        chosen = nav.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
+    }
+""" + _SET_LOCALE + """
+    values[values.length - 1] = lang;
+    return values;
+}
+"""

@@ -1,0 +1,176 @@
+"""The studio in a real browser: Debian's Chromium driven by Playwright.
+
+Sample data in, a short training on a tiny model, live curves, the playground, a reload that
+finds the finished run, and a screenshot of every tab in tests/e2e/screenshots/.
+Chromium comes from `bash scripts/install_browser.sh`; without it the test skips.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+TRAINING_TIMEOUT_MS = 150_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def studio_url(tmp_path_factory, tiny_model_dir):
+    """`python launch.py` in a subprocess, on a free port, with the tiny model pre-selected."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing; install it with `bash scripts/install_browser.sh`")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    port = _free_port()
+    runs = tmp_path_factory.mktemp("e2e-runs")
+    log = open(tmp_path_factory.mktemp("e2e-log") / "studio.log", "w")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), "--runs-dir", str(runs),
+                               "--default-model", str(tiny_model_dir)], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the studio exited with code {server.returncode}; see {log.name}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail(f"the studio did not answer on {url} within 90 s; see {log.name}")
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _open_tab(page, name: str) -> None:
+    page.click(f"#tab-{name}-button")
+    page.wait_for_timeout(400)
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto(studio_url)
+    page.wait_for_selector("#data-sample")
+    page.wait_for_timeout(1000)  # the page's load event fills the Model and Runs tabs; let it land first
+
+    # 1. Data: upload the sample CSV; the report, the detected columns.
+    page.set_input_files("#data-upload input[type=file]", str(ROOT / "assets" / "sample_support_tickets.csv"))
+    page.wait_for_function("document.querySelector('#data-report').innerText.includes('368 rows')")
+    assert "category" in page.input_value("#label-column input")
+    assert "text" in page.input_value("#text-column input")
+    page.wait_for_selector("#data-distribution .barlayer")  # the label-count chart is drawn
+    _shot(page, "1-data")
+
+    # 2. Model: the tiny model is pre-selected; freezing a layer changes the trainable share live.
+    _open_tab(page, "model")
+    page.wait_for_function("document.querySelector('#trainable-params').innerText.includes('100.0%')")
+    page.get_by_label("Freeze bottom layers").check()
+    page.wait_for_selector("#freeze-depth", state="visible")
+    page.wait_for_function("!document.querySelector('#trainable-params').innerText.includes('100.0%')")
+    page.get_by_label("Full fine-tuning").check()
+    page.get_by_label("Quick").check()
+    page.click("#advanced")
+    page.fill("#learning-rate input", "0.005")
+    page.fill("#epochs input", "3")
+    page.click("#model-estimate")  # leaving the field commits it
+    page.wait_for_function("document.querySelector('#model-estimate').innerText.includes('3 epochs')")
+    _shot(page, "2-model")
+
+    # 3. Train: start, watch the loss curve fill in, wait for the end.
+    _open_tab(page, "train")
+    page.fill("#run-name textarea", "browser test")
+    page.click("#train-start")
+    page.wait_for_function("document.querySelectorAll('#loss-plot .scatterlayer .trace').length > 0",
+                           timeout=TRAINING_TIMEOUT_MS)
+    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Finished')",
+                           timeout=TRAINING_TIMEOUT_MS)
+    page.wait_for_function("document.querySelectorAll('#metric-plot .scatterlayer .trace').length > 0")
+    assert 'data-state="finished"' in page.inner_html("#train-progress")
+    _shot(page, "3-train")
+
+    # 4. Evaluate: metrics, confusion matrix, the summary.
+    _open_tab(page, "evaluate")
+    page.wait_for_function("document.querySelector('#eval-metrics').innerText.includes('Accuracy')")
+    page.wait_for_selector("#eval-confusion .heatmaplayer, #eval-confusion .main-svg")
+    _shot(page, "4-evaluate")
+
+    # 5. Playground: the finished run is picked; Enter classifies.
+    _open_tab(page, "playground")
+    page.wait_for_function("document.querySelector('#playground-run input').value.includes('browser test')")
+    page.fill("#playground-text textarea", "I was charged twice for my order")
+    page.locator("#playground-text textarea").press("Enter")
+    page.wait_for_function("document.querySelector('#playground-message').innerText.includes('sure')")
+    labels = {"billing", "technical_issue", "shipping", "account_access", "refund_request", "product_question"}
+    assert any(label in page.inner_text("#playground-output") for label in labels)
+    _shot(page, "5-playground")
+
+    # Runs: the table lists the run.
+    _open_tab(page, "runs")
+    page.wait_for_function("document.querySelector('#runs-table').innerText.includes('browser test')")
+    _shot(page, "6-runs")
+
+    # A reload re-attaches to the finished run.
+    page.reload()
+    page.wait_for_selector("#data-sample")
+    _open_tab(page, "train")
+    page.wait_for_function("document.querySelector('#train-status').innerText.includes('Finished')", timeout=20_000)
+    assert "browser test" in page.inner_text("#train-status")
+    page.wait_for_function("document.querySelectorAll('#loss-plot .scatterlayer .trace').length > 0")
+
+    # The language switch: the page in Simplified Chinese, then back.
+    page.get_by_label("中文").check()
+    page.wait_for_function("document.querySelector('#train-status').innerText.includes('已完成')")
+    page.wait_for_function("document.querySelector('#tab-train-button').innerText.includes('训练')")
+    _shot(page, "7-train-zh")
+    page.get_by_label("English").check()
+    page.wait_for_function("document.querySelector('#tab-train-button').innerText.includes('Train')")
+
+    # Runs: pick the run by clicking its row, zip its model, delete it after confirming.
+    _open_tab(page, "runs")
+    page.locator("#runs-table").get_by_role("gridcell", name="browser test").first.click()
+    page.wait_for_function("document.querySelector('#runs-selected input').value.length > 10")
+    page.click("#runs-zip")
+    page.wait_for_function("document.querySelector('#runs-message').innerText.includes('pipeline')")
+    assert page.locator("#runs-download a").count() >= 1
+    page.click("#runs-delete")
+    page.wait_for_selector("#runs-confirm-delete", state="visible")
+    page.click("#runs-confirm-delete")
+    page.wait_for_function("document.querySelector('#runs-message').innerText.includes('Deleted')")
+    assert "browser test" not in page.inner_text("#runs-table")
+    page.close()

@@ -1,0 +1,337 @@
+"""The studio's handlers called directly: plain values in, plain values out, a sentence for every failure."""
+from __future__ import annotations
+
+import csv
+import time
+import zipfile
+
+import pytest
+
+from studio.runs import Run
+from studio.config import RunConfig, DataConfig
+from studio.ui import context, data_tab, evaluate_tab, i18n, model_tab, playground_tab, runs_tab, train_tab
+from studio.ui.context import Studio
+
+ROWS = [("I love this product, it works great", "positive"), ("Absolutely wonderful service", "positive"),
+        ("Best purchase I made this year", "positive"), ("The staff were friendly and helpful", "positive"),
+        ("Great quality, would buy again", "positive"), ("Fantastic, exceeded my expectations", "positive"),
+        ("Terrible, it broke after one day", "negative"), ("Awful support, nobody answered", "negative"),
+        ("The worst experience I have had", "negative"), ("It arrived damaged and late", "negative"),
+        ("Poor quality, do not buy", "negative"), ("Disappointing and overpriced", "negative")]
+QUICK = dict(method="full", freeze_layers=0, lora_r=8, preset="quick", learning_rate=5e-3, epochs=1, batch_size=8,
+             max_length=32, warmup=0.0, weight_decay=0.0, patience=0, class_weights=False, seed=1, evals_per_epoch=1)
+
+
+def _write_csv(path, rows, header=("review", "sentiment")):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _start(studio, view, lang="en", run_name="", **settings):
+    s = {**QUICK, **settings}
+    return train_tab.start_training(studio, view, studio.default_model, s["method"], s["freeze_layers"], s["lora_r"],
+                                    s["preset"], s["learning_rate"], s["epochs"], s["batch_size"], s["max_length"],
+                                    s["warmup"], s["weight_decay"], s["patience"], s["class_weights"], s["seed"],
+                                    s["evals_per_epoch"], run_name, lang)
+
+
+@pytest.fixture(scope="module")
+def reviews(tmp_path_factory):
+    """48 rows, two labels."""
+    rows = [(f"{text} ({i})", label) for i in range(4) for text, label in ROWS]
+    return _write_csv(tmp_path_factory.mktemp("data") / "reviews.csv", rows)
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, tiny_model_dir):
+    return Studio.create(tmp_path_factory.mktemp("runs"), default_model=str(tiny_model_dir))
+
+
+@pytest.fixture(scope="module")
+def view(studio, reviews):
+    return data_tab.analyse(str(reviews), model_name=studio.default_model)
+
+
+@pytest.fixture(scope="module")
+def finished_run(studio, view):
+    message, run_id = _start(studio, view, run_name="first")
+    assert run_id, message
+    assert studio.manager.wait(run_id, timeout=180)
+    assert Run(studio.runs_dir / run_id).state == "finished", Run(studio.runs_dir / run_id).status()
+    return run_id
+
+
+# --- data --------------------------------------------------------------------------------------
+def test_analyse_detects_columns_labels_and_split(view):
+    assert (view["rows"], view["text_column"], view["label_column"]) == (48, "review", "sentiment")
+    assert view["label_counts"] == {"negative": 24, "positive": 24}
+    assert not view["has_errors"] and sum(view["split_sizes"]) == 48
+    assert view["token_lengths"]["p95"] > 0
+    assert view["preview"]["columns"][:2] == ["sentiment", "review"]  # the short label column first
+
+
+def test_sample_data_is_there_and_clean(studio):
+    sample = data_tab.analyse(str(studio.sample_path), model_name=studio.default_model)
+    assert sample["rows"] == 368 and len(sample["label_counts"]) == 6 and not sample["has_errors"]
+
+
+def test_report_reads_in_both_languages(view):
+    english = data_tab.report_markdown(view, "en")
+    assert "48 rows, 2 labels" in english and "ready to train" in english
+    chinese = data_tab.report_markdown(view, "zh-CN")
+    assert "48 行" in chinese and "可以训练" in chinese
+    assert "seed" in data_tab.split_markdown(view, "en") and "行用于训练" in data_tab.split_markdown(view, "zh-CN")
+
+
+def test_a_binary_file_gets_a_sentence_not_a_traceback(tmp_path):
+    path = tmp_path / "photo.csv"
+    path.write_bytes(bytes(range(256)) * 40)
+    bad = data_tab.analyse(str(path))
+    assert bad["has_errors"] and bad["rows"] == 0
+    assert "binary" in bad["findings"][0]["message"]
+    assert "⛔" in data_tab.report_markdown(bad, "en")
+    assert data_tab.render(bad, "en")[2].empty  # no preview, and nothing breaks
+
+
+def test_a_missing_column_gets_a_sentence(reviews):
+    bad = data_tab.analyse(str(reviews), text_column="no_such_column", label_column="sentiment")
+    assert bad["has_errors"]
+    assert "no_such_column" in data_tab.report_markdown(bad, "en")
+
+
+def test_one_class_only_is_an_error_and_training_refuses(studio, tmp_path):
+    path = _write_csv(tmp_path / "one.csv", [(text, "positive") for text, _ in ROWS])
+    one = data_tab.analyse(str(path))
+    assert one["has_errors"] and any(f["code"] == "single_class" for f in one["findings"])
+    assert "两个标签" in data_tab.report_markdown(one, "zh-CN")
+    message, run_id = _start(studio, one)
+    assert run_id is None and "at least two labels" in message
+
+
+def test_uploads_are_kept_under_the_runs_folder_once(studio, reviews):
+    first = data_tab.keep_upload(studio, str(reviews))
+    assert first.startswith(str(studio.uploads_dir)) and data_tab.keep_upload(studio, str(reviews)) == first
+    assert data_tab.keep_upload(studio, None) is None
+
+
+def test_reanalyse_uses_the_chosen_columns(view):
+    outputs = data_tab.reanalyse(view, "sentiment", "review", None, 128, "en")
+    assert outputs[0]["text_column"] == "sentiment" and outputs[0]["label_column"] == "review"
+
+
+# --- model -------------------------------------------------------------------------------------
+def test_trainable_parameters_follow_the_method(studio):
+    full = model_tab.describe_model(studio.default_model, "full", 0, 8, 2)
+    frozen = model_tab.describe_model(studio.default_model, "freeze", 1, 8, 2)
+    head = model_tab.describe_model(studio.default_model, "freeze", 2, 8, 2)
+    assert full["layers"] == 2 and full["trainable"] == full["total"]
+    assert head["trainable"] < frozen["trainable"] < full["trainable"]
+    assert model_tab.trainable_text(frozen, "en").startswith("**Trainable parameters:")
+    assert "可训练参数" in model_tab.trainable_text(frozen, "zh-CN")
+
+
+def test_a_model_that_cannot_load_says_why(tmp_path, studio, view):
+    (tmp_path / "empty-model").mkdir()
+    name = str(tmp_path / "empty-model")
+    assert "no config.json" in model_tab.trainable_text(model_tab.describe_model(name, "full", 0, 8, 2), "en")
+    assert model_tab.model_facts(name)["error"]
+    message, run_id = train_tab.start_training(studio, view, name, "full", 0, 8, "quick", 1e-3, 1, 8, 32, 0, 0, 0,
+                                               False, 1, 1, "", "en")
+    assert run_id is None and "no config.json" in message
+
+
+def test_a_hub_model_is_refused_at_once_when_the_hub_is_out_of_reach(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(context, "hub_reachable", lambda: False)
+    started = time.monotonic()
+    facts = model_tab.model_facts("someone/some-model")
+    assert time.monotonic() - started < 2 and "cannot reach" in facts["error"]
+
+
+def test_presets_fill_the_advanced_settings():
+    quick, best = model_tab.preset_values("quick", 384), model_tab.preset_values("best", 768)
+    assert quick["epochs"] == 3 and best["epochs"] == 12
+    assert quick["learning_rate"] > best["learning_rate"]
+
+
+def test_max_length_is_suggested_from_token_lengths(view):
+    suggested = model_tab.suggested_max_length(view, 512)
+    assert 32 <= suggested <= 512 and suggested % 16 == 0
+    assert model_tab.suggested_max_length({"token_lengths": {"p95": 900}}, 128) == 128
+    assert model_tab.suggested_max_length(None) is None
+
+
+def test_estimate_names_time_memory_and_device(studio, view):
+    text = model_tab.estimate_text(studio.default_model, "full", 0, 8, view, 3, 32, 128, 1, "en")
+    assert "Estimate (rough)" in text and "GB of memory" in text and "CPU" in text and "3 epochs" in text
+    assert "估计" in model_tab.estimate_text(studio.default_model, "lora", 0, 8, view, 3, 32, 128, 1, "zh-CN")
+    assert "once data is loaded" in model_tab.estimate_text(studio.default_model, "full", 0, 8, None, 3, 32, 128, 1,
+                                                            "en")
+
+
+def test_a_warning_when_the_vocabulary_does_not_fit_the_data():
+    view = {"findings": [{"code": "unknown_tokens", "severity": "warning", "message": "...",
+                          "details": {"share": 0.8, "cjk": True}}]}
+    note = model_tab.model_note("all-MiniLM-L6-v2", view, "en")
+    assert "does not know the language" in note and "bert-base-chinese" in note
+    assert "不懂你数据的语言" in model_tab.model_note("all-MiniLM-L6-v2", view, "zh-CN")
+
+
+# --- train -------------------------------------------------------------------------------------
+def test_start_without_data_says_so(studio):
+    message, run_id = _start(studio, None)
+    assert run_id is None and "Data" in message
+    assert "数据" in _start(studio, None, lang="zh-CN")[0]
+
+
+def test_build_config_turns_a_full_freeze_into_head_only(view):
+    config = train_tab.build_config(view, "m", "freeze", 6, 8, "quick", 1e-4, 2, 16, 64, 0.1, 0.01, 1, True, 3, 2,
+                                    " name ", layers=6)
+    assert config.model.freeze_layers == -1 and config.name == "name" and config.train.class_weights
+    assert config.data.text_column == "review" and config.train.evals_per_epoch == 2
+    defaults = train_tab.build_config(view, "m", "full", 3, 8, "quick", None, "", 16, 64, 0, 0, 1, False, 3, 1)
+    assert defaults.train.epochs == 3.0 and defaults.model.freeze_layers == 0
+
+
+def test_a_finished_run_shows_status_progress_curves_and_log(studio, finished_run):
+    changes = train_tab.poll(studio, finished_run, None, "en")
+    assert changes["run_id"] == finished_run and changes["key"] == f"{finished_run}:finished"
+    assert "Finished" in changes["status"] and "first" in changes["status"]
+    assert 'data-state="finished"' in changes["progress"] and "Done in" in changes["progress"]
+    assert "CPU" in changes["device"] and "training rows" in changes["device"]
+    assert changes["loss"].data and changes["metric"].data
+    assert "Started on" in changes["log"] and "validation at epoch" in changes["log"]
+    # The next tick reads only what is new: nothing, so nothing to send.
+    assert train_tab.poll(studio, finished_run, changes["watch"], "en") is None
+    chinese = train_tab.poll(studio, finished_run, changes["watch"], "zh-CN")  # a new language: everything again
+    assert "已完成" in chinese["status"] and "用时" in chinese["progress"]
+
+
+def test_a_second_start_is_queued_and_stop_cancels(studio, view):
+    first_message, first = _start(studio, view, epochs=60)
+    second_message, second = _start(studio, view)
+    try:
+        assert first and second and first != second
+        assert "queued" in second_message and "Only one run trains at a time" in second_message
+        assert studio.manager.active_runs() == [first, second]
+        assert Run(studio.runs_dir / second).state == "queued"
+        # A page opened now shows the run that trains.
+        assert studio.run_to_show(None) == first
+        assert "Stopping" in train_tab.stop_training(studio, second, "en")
+        assert Run(studio.runs_dir / second).state == "cancelled"
+    finally:
+        train_tab.stop_training(studio, first, "en")
+        assert studio.manager.wait(first, timeout=60)
+    assert Run(studio.runs_dir / first).state == "cancelled"
+    assert "nothing to stop" in train_tab.stop_training(studio, first, "en")
+    changes = train_tab.poll(studio, first, None, "en")
+    assert "Stopped" in changes["status"] and 'data-state="cancelled"' in changes["progress"]
+
+
+def test_a_page_follows_a_run_started_in_another_tab(studio, view):
+    before = train_tab.poll(studio, None, None, "en")["watch"]
+    _, run_id = _start(studio, view, epochs=60)
+    try:
+        changes = train_tab.poll(studio, before["run_id"], before, "en")
+        assert changes["run_id"] == run_id and changes["key"].startswith(run_id)
+    finally:
+        studio.manager.cancel(run_id)
+        studio.manager.wait(run_id, timeout=60)
+
+
+def test_a_failed_run_shows_its_reason(studio, tmp_path):
+    run = Run.create(studio.runs_dir, RunConfig(data=DataConfig(train_file=str(tmp_path / "gone.csv"))))
+    run.set_status("running")
+    run.append_event({"type": "failed", "message": "There is no file at gone.csv; check the name and folder."})
+    run.set_status("failed", "There is no file at gone.csv; check the name and folder.")
+    changes = train_tab.poll(studio, run.id, None, "en")
+    assert "Failed" in changes["status"] and "There is no file at gone.csv" in changes["status"]
+    assert "There is no file" in changes["log"]
+    assert "no test results" in evaluate_tab.metrics_html(evaluate_tab.evaluation(studio, run.id), "en")
+
+
+# --- evaluate, playground, runs ----------------------------------------------------------------
+def test_evaluation_has_metrics_table_heatmap_and_mistakes_most_confident_first(studio, finished_run):
+    header, metrics, per_class, confusion, note, mistakes = evaluate_tab.render(studio, finished_run, "en")
+    assert "Accuracy" in metrics and "Macro-F1" in metrics and "In short:" in metrics
+    assert list(per_class.columns) == ["Label", "Precision", "Recall", "F1", "Support"] and len(per_class) == 2
+    assert confusion.data[0].type == "heatmap"
+    confidences = [float(c.rstrip("%")) for c in mistakes["Confidence"]]
+    assert confidences == sorted(confidences, reverse=True)
+    assert "简而言之" in evaluate_tab.render(studio, finished_run, "zh-CN")[1]
+
+
+def test_evaluation_without_a_run_says_where_to_go(studio):
+    assert "No run to show" in evaluate_tab.render(studio, None, "en")[1]
+
+
+def test_playground_classifies_a_text_and_a_file(studio, finished_run, reviews):
+    assert finished_run in [value for _, value in playground_tab.run_choices(studio)]
+    scores, message = playground_tab.classify_text(studio, finished_run, "great quality", "en")
+    assert set(scores) == {"positive", "negative"} and abs(sum(scores.values()) - 1) < 1e-3
+    assert "sure" in message
+    assert playground_tab.classify_text(studio, finished_run, "   ", "en") == (None, "Type some text to classify.")
+    assert "Pick a finished run" in playground_tab.classify_text(studio, None, "hi", "en")[1]
+    path, message = playground_tab.classify_upload(studio, finished_run, str(reviews), "en")
+    header = open(path, encoding="utf-8").readline()
+    assert "predicted_label" in header and "confidence" in header and "48 rows" in message
+    examples = playground_tab.example_texts(studio, finished_run)
+    assert examples and all(isinstance(t, str) and t for t in examples)
+
+
+def test_playground_explains_a_file_it_cannot_read(studio, finished_run, tmp_path):
+    path = tmp_path / "blob.csv"
+    path.write_bytes(b"\x00\x01\x02" * 500)
+    out, message = playground_tab.classify_upload(studio, finished_run, str(path), "en")
+    assert out is None and message.startswith("⛔")
+
+
+def test_runs_table_zip_and_delete(studio, finished_run, tmp_path):
+    frame = runs_tab.runs_frame(studio, "en")
+    row = frame[frame["Run"] == finished_run].iloc[0]
+    assert row["Status"] == "Finished" and row["Name"] == "first" and row["Test acc."].endswith("%")
+    assert "状态" in runs_tab.runs_frame(studio, "zh-CN").columns
+    path, message = runs_tab.zip_model(studio, finished_run, "en")
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path)
+    from transformers import pipeline
+    classify = pipeline("text-classification", model=str(tmp_path / f"{finished_run}-model"))
+    assert classify("great quality")[0]["label"] in {"positive", "negative"}
+    assert "Pick a run" in runs_tab.zip_model(studio, None, "en")[1]
+    doomed = Run.create(studio.runs_dir, RunConfig())
+    doomed.set_status("cancelled")
+    assert "has no saved model" in runs_tab.zip_model(studio, doomed.id, "en")[1]
+    assert "Deleted" in runs_tab.remove_run(studio, doomed.id, "en")
+    assert studio.find_run(doomed.id) is None
+    assert "Pick a run" in runs_tab.remove_run(studio, "../etc", "en")
+
+
+# --- language ----------------------------------------------------------------------------------
+def test_every_string_has_english_and_chinese():
+    for key, (english, chinese) in i18n.STRINGS.items():
+        assert english.strip() or key == "status_unknown", key
+        assert chinese.strip() or key == "status_unknown", key
+        assert english.count("{") == chinese.count("{") or key.startswith("eval_summary"), key
+
+
+def test_the_browser_table_holds_only_strings_without_placeholders():
+    for locale, table in i18n.I18N.translations.items():
+        assert all("{" not in text for text in table.values()), locale
+    assert "tab_data" in i18n.I18N.translations["zh-CN"]
+
+
+def test_findings_are_translated_from_their_numbers():
+    finding = {"code": "duplicates", "severity": "warning", "message": "3 rows repeat...", "details": {"rows": 3}}
+    assert i18n.finding_text(finding, "en") == "3 rows repeat..."
+    assert i18n.finding_text(finding, "zh-CN").startswith("3 行")
+    odd = {"code": "read_note", "severity": "info", "message": "Dropped 1 empty column.", "details": {}}
+    assert i18n.finding_text(odd, "zh-CN") == "Dropped 1 empty column."
+
+
+def test_durations_read_naturally():
+    assert i18n.duration_text(42, "en") == "42 s"
+    assert i18n.duration_text(125, "en") == "2 min 5 s"
+    assert i18n.duration_text(3725, "zh-CN") == "1 小时 2 分"
