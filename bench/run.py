@@ -52,6 +52,7 @@ def run_measured(cmd: list[str], log_path: Path, env: dict | None = None, timeou
                 "TOKENIZERS_PARALLELISM": "false", **(env or {})}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     lines: list[tuple[float, str]] = []
+    load_before = os.getloadavg()
     with open(log_path, "w", encoding="utf-8") as err:
         err.write("$ " + " ".join(map(str, cmd)) + "\n")
         err.flush()
@@ -80,7 +81,8 @@ def run_measured(cmd: list[str], log_path: Path, env: dict | None = None, timeou
         reader.join(timeout=10)
         err.write("\n--- stdout ---\n" + "\n".join(f"{t:9.3f}  {line}" for t, line in lines) + "\n")
     return {"returncode": proc.returncode, "wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "lines": lines, "timed_out": timed_out, "log": str(log_path)}
+            "lines": lines, "timed_out": timed_out, "log": str(log_path),
+            "load_average": [round(x, 2) for x in (*load_before, *os.getloadavg())]}
 
 
 def result_line(lines: list[tuple[float, str]], tag: str = "BENCH_RESULT") -> dict | None:
@@ -136,7 +138,7 @@ def run_reference(ds: dict, model: str, args, logs: Path) -> dict:
             break
     first = next((t for t, line in m["lines"] if re.search(r"['\"]loss['\"]\s*:", line)), None)
     res = {"ok": out is not None, "peak_rss_mb": m["peak_rss_mb"], "process_wall_s": m["wall_s"], "first_loss_s": first,
-           "log": m["log"], "command": " ".join(map(str, cmd))}
+           "log": m["log"], "command": " ".join(map(str, cmd)), "load_average": m["load_average"]}
     if out is None:
         res["error"] = f"exit {m['returncode']}{' (timed out)' if m['timed_out'] else ''}: {tail(m['log'])}"
         return res
@@ -190,6 +192,7 @@ def run_studio(cfg: dict, name: str, work: Path, logs: Path, args, warm: bool = 
     first = next((t for t, line in m["lines"] if line.startswith("BENCH ") and "first_step" in line), None)
     res = {"ok": out is not None and (cancel_after_first or "accuracy" in out), "peak_rss_mb": m["peak_rss_mb"],
            "process_wall_s": m["wall_s"], "first_loss_s": first, "log": m["log"], "config": cfg["train"],
+           "load_average": m["load_average"],
            "model_dir": str(folder / "out" / "model")}
     if out is None:
         res["error"] = f"exit {m['returncode']}{' (timed out)' if m['timed_out'] else ''}: {tail(m['log'])}"
@@ -238,7 +241,8 @@ def measure_inspect(work: Path, logs: Path, rows: int) -> dict:
     return {"ok": report is not None and m["returncode"] in (0, 1), "rows": rows, "file_mb": size / 2**20,
             "generate_s": gen_s, "inspect_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"],
             "exit_code": m["returncode"], "rows_reported": report.get("rows") if report else None,
-            "findings": [f["code"] for f in report["findings"]] if report else None, "log": m["log"]}
+            "findings": [f["code"] for f in report["findings"]] if report else None, "log": m["log"],
+            "load_average": m["load_average"]}
 
 
 def measure_inference(model_dir: str | None, work: Path, logs: Path, calls: int, batch_n: int) -> dict:
@@ -252,7 +256,7 @@ def measure_inference(model_dir: str | None, work: Path, logs: Path, calls: int,
            "--scratch", work]
     m = run_measured(cmd, logs / "inference.log", env={"CUDA_VISIBLE_DEVICES": ""})
     out = result_line(m["lines"])
-    res = {"ok": out is not None, "peak_rss_mb": m["peak_rss_mb"], "log": m["log"],
+    res = {"ok": out is not None, "peak_rss_mb": m["peak_rss_mb"], "log": m["log"], "load_average": m["load_average"],
            "model": "trained default-preset model" if model_dir else "bundled model, untrained head"}
     if out:
         res.update(out)
@@ -539,6 +543,8 @@ def parse_args(argv=None):
                    "default_preset,first_loss,freezing,inference,inspect,mfu")
     p.add_argument("--timeout", type=float, default=4 * 3600, help="seconds one child process may run")
     p.add_argument("--note", default="", help="a remark recorded with the machine, e.g. 'other jobs shared the cores'")
+    p.add_argument("--render", metavar="RESULTS_JSON", help="measure nothing: print and write the tables (and plots) "
+                   "of an earlier run's results.json into --out")
     a = p.parse_args(argv)
     if a.quick:
         a.sst2_rows = a.sst2_rows or 300
@@ -558,8 +564,23 @@ def parse_args(argv=None):
     return a
 
 
+def write_outputs(results: dict, out: Path) -> None:
+    text, md = render(results)
+    print(text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.txt").write_text(text, encoding="utf-8")
+    (out / "results.md").write_text(md, encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(strip_for_json(results), indent=2, default=str), encoding="utf-8")
+    plot = plots(results, out)
+    log(f"wrote {out / 'results.txt'}, results.md, results.json" + (f", {Path(plot).name}" if plot else
+        " (plotly is not installed: no plots)") + f"; {results.get('bench_wall_s', 0) / 60:.1f} min of measuring")
+
+
 def main(argv=None) -> int:
     a = parse_args(argv)
+    if a.render:
+        write_outputs(json.loads(Path(a.render).read_text(encoding="utf-8")), Path(a.out))
+        return 0
     import torch
     if a.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA device", file=sys.stderr)
@@ -632,14 +653,7 @@ def main(argv=None) -> int:
             results["mfu"] = measure_mfu(logs)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     results["bench_wall_s"] = time.perf_counter() - t_all
-    text, md = render(results)
-    print(text)
-    (out / "results.txt").write_text(text, encoding="utf-8")
-    (out / "results.md").write_text(md, encoding="utf-8")
-    (out / "results.json").write_text(json.dumps(strip_for_json(results), indent=2, default=str), encoding="utf-8")
-    plot = plots(results, out)
-    log(f"wrote {out / 'results.txt'}, results.md, results.json" + (f", {Path(plot).name}" if plot else
-        " (plotly is not installed: no plots)") + f"; {results['bench_wall_s'] / 60:.1f} min in all")
+    write_outputs(results, out)
     return 0
 
 

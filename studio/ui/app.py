@@ -40,7 +40,7 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None) -> gr.Bl
                 evaluate = EvaluateTab(studio)
             with gr.Tab(I18N("tab_playground"), id="playground", elem_id="tab-playground") as playground_page:
                 playground = PlaygroundTab(studio)
-                share_controls.build(studio, playground.run)
+                share_controls.build(studio, playground.run, lang)
             with gr.Tab(I18N("tab_runs"), id="runs", elem_id="tab-runs") as runs_page:
                 runs = RunsTab(studio)
         pages = {"tab_data": data_page, "tab_model": model_page, "tab_train": train_page,

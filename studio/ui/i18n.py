@@ -31,6 +31,22 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab_playground": ("5 · Playground", "5 · 试用"),
     "tab_runs": ("Runs", "训练记录"),
 
+    # --- sharing a demo ---
+    "share_intro": ("**Share a demo** of the selected run: a separate page where visitors can only classify text and say "
+                    "whether the answer was right. They cannot upload files, train or see your other runs.",
+                    "**分享演示**所选的训练记录：一个单独的页面，访问者只能分类文本并反馈结果是否正确，"
+                    "不能上传文件、训练，也看不到你的其他训练记录。"),
+    "share_public": ("Create a public link too (needs internet)", "同时创建公开链接（需要联网）"),
+    "share_button": ("Share demo", "分享演示"),
+    "share_stop": ("Stop sharing", "停止分享"),
+    "share_running": ("🟢 **Demo running.** Local link (this computer): {url}", "🟢 **演示运行中。**本机链接：{url}"),
+    "share_public_link": ("Public link (anyone who has it can classify text and leave feedback; it lasts up to a week): {url}",
+                          "公开链接（任何拿到链接的人都能分类文本并留下反馈；最长有效一周）：{url}"),
+    "share_pending": ("The public link is still being created; press Share demo again in a moment to see it.",
+                      "公开链接仍在创建中；稍后再按一次“分享演示”即可看到。"),
+    "share_starting": ("⏳ Starting the demo...", "⏳ 正在启动演示……"),
+    "share_pick": ("⛔ Pick a run to share first.", "⛔ 请先选择要分享的训练记录。"),
+
     # --- data ---
     "data_intro": ("Give the studio a table with one column of **texts** and one column of **labels** "
                    "(the category each text belongs to), e.g. a spreadsheet of support tickets and their topics. "

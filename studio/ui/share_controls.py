@@ -3,9 +3,9 @@
 The state lives in RUN_DIR/share.json (studio.sharing), so after a page refresh or a studio restart the
 controls show the demo that is still running. Placed in the Playground or Runs tab with
 
-    share_controls.build(studio, run_dropdown, demo)
+    share_controls.build(studio, run_dropdown, lang)
 
-where `run_dropdown` holds a run id and `demo` is the studio's gr.Blocks (to show the state on page load).
+where `run_dropdown` holds a run id and `lang` the page's language.
 """
 from __future__ import annotations
 
@@ -13,69 +13,67 @@ import gradio as gr
 
 from .. import sharing
 from .context import Studio
-
-INTRO = ("**Share a demo** of the selected run: a separate page where visitors can only classify text and say "
-         "whether the answer was right. They cannot upload files, train or see your other runs.")
-
+from .i18n import I18N, t
 
 # --- handlers: plain values in and out ---------------------------------------------------------
-def describe(status: dict) -> str:
+def describe(status: dict, lang: str = "en") -> str:
     state = status.get("state", "off")
     if state == "serving":
-        lines = [f"🟢 **Demo running.** Local link (this computer): {status.get('local_url')}"]
+        lines = [t("share_running", lang, url=status.get("local_url"))]
         if status.get("public_url"):
-            lines.append(f"Public link (anyone who has it can classify text and leave feedback; it lasts up to a "
-                         f"week): {status['public_url']}")
+            lines.append(t("share_public_link", lang, url=status["public_url"]))
         elif status.get("public_note"):
             lines.append(f"⚠️ {status['public_note']}")
         elif status.get("public_requested"):
-            lines.append("The public link is still being created; press Share demo again in a moment to see it.")
+            lines.append(t("share_pending", lang))
         return "  \n".join(lines)
     if state == "starting":
-        return "⏳ Starting the demo..."
+        return t("share_starting", lang)
     if state == "failed":
         return f"⛔ {status.get('message')}"
     if state == "stopped" and status.get("message"):
-        return f"{status['message']} {INTRO}"
-    return INTRO
+        return f"{status['message']} {t('share_intro', lang)}"
+    return t("share_intro", lang)
 
 
-def show(studio: Studio, run_id: str | None) -> str:
+def show(studio: Studio, run_id: str | None, lang: str = "en") -> str:
     run = studio.find_run(run_id)
     if run is None:
-        return INTRO
-    return describe(sharing.status(run.path))
+        return t("share_intro", lang)
+    return describe(sharing.status(run.path), lang)
 
 
-def share(studio: Studio, run_id: str | None, public: bool = True) -> str:
+def share(studio: Studio, run_id: str | None, public: bool = True, lang: str = "en") -> str:
     run = studio.find_run(run_id)
     if run is None:
-        return "⛔ Pick a run to share first."
+        return t("share_pick", lang)
     try:
-        return describe(sharing.start(run.path, public=public))
+        return describe(sharing.start(run.path, public=public), lang)
     except sharing.SharingError as err:
         return f"⛔ {err}"
 
 
-def stop(studio: Studio, run_id: str | None) -> str:
+def stop(studio: Studio, run_id: str | None, lang: str = "en") -> str:
     run = studio.find_run(run_id)
     if run is None:
-        return INTRO
-    return describe(sharing.stop(run.path))
+        return t("share_intro", lang)
+    return describe(sharing.stop(run.path), lang)
 
 
 # --- the controls ------------------------------------------------------------------------------
-def build(studio: Studio, run_dropdown: gr.components.Component, blocks: gr.Blocks | None = None) -> gr.Markdown:
+def build(studio: Studio, run_dropdown: gr.components.Component, lang: gr.components.Component,
+          blocks: gr.Blocks | None = None) -> gr.Markdown:
     with gr.Group():
-        links = gr.Markdown(INTRO)
-        public = gr.Checkbox(True, label="Create a public link too (needs internet)")
+        links = gr.Markdown()  # written by handlers in the page's language
+        public = gr.Checkbox(True, label=I18N("share_public"))
         with gr.Row():
-            share_button = gr.Button("Share demo", variant="primary", size="sm")
-            stop_button = gr.Button("Stop sharing", size="sm")
-    share_button.click(lambda run_id, p: share(studio, run_id, p), [run_dropdown, public], links)
-    stop_button.click(lambda run_id: stop(studio, run_id), run_dropdown, links)
-    run_dropdown.change(lambda run_id: show(studio, run_id), run_dropdown, links, concurrency_limit=None,
-                        show_progress="hidden")
+            share_button = gr.Button(I18N("share_button"), variant="primary", size="sm")
+            stop_button = gr.Button(I18N("share_stop"), size="sm")
+    share_button.click(lambda run_id, p, lang: share(studio, run_id, p, lang), [run_dropdown, public, lang], links)
+    stop_button.click(lambda run_id, lang: stop(studio, run_id, lang), [run_dropdown, lang], links)
+    for event in (run_dropdown.change, lang.change):
+        event(lambda run_id, lang: show(studio, run_id, lang), [run_dropdown, lang], links, concurrency_limit=None,
+              show_progress="hidden")
     if blocks is not None:
-        blocks.load(lambda run_id: show(studio, run_id), run_dropdown, links, concurrency_limit=None)
+        blocks.load(lambda run_id, lang: show(studio, run_id, lang), [run_dropdown, lang], links, concurrency_limit=None)
     return links
