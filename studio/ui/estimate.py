@@ -1,9 +1,9 @@
 """A rough estimate of a run's time and memory before it starts. Plain arithmetic, no gradio.
 
-The anchor is a measurement: all-MiniLM-L6-v2 (6 layers, 384 wide), full fine-tuning, batch 32,
-on 2 CPU threads trained 15 samples/s at 32 tokens, 9 at 64 and 5.8 at 128. Per sample that is a
-fixed part (the optimizer and embeddings, paid once per batch) plus a part that grows with the
-tokens and with layers x width^2, plus a per-step overhead. Other models, methods and devices are scaled from there; a
+The anchor is a measurement (bench/run.py, a quiet 2-core CPU): all-MiniLM-L6-v2 (6 layers, 384
+wide), full fine-tuning on sst2 sentences of about 13 tokens, trained about 120 samples/s at batch
+32 and 80 at batch 16. Per sample that is a fixed part (the optimizer and embeddings, paid once per
+batch) plus a part that grows with the tokens and with layers x width^2, plus a per-step overhead. Other models, methods and devices are scaled from there; a
 GPU is assumed to be about a hundred times faster. Good to a factor of two, not better.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 REF_WORK = 6 * 384 ** 2          # layers x width^2 of the measured model
 REF_PARAMS = 22.7e6              # its parameters
 REF_THREADS = 2
-SECONDS_PER_TOKEN = 0.0011       # per sample, per token, at REF_WORK on REF_THREADS threads
-SECONDS_PER_STEP = 0.3           # Python and data handling per optimizer step, whatever the model
-SECONDS_FIXED = 0.022            # per sample at batch 32, for REF_PARAMS trainable parameters (optimizer, embeddings)
+SECONDS_PER_TOKEN = 0.0002       # per sample, per token, at REF_WORK on REF_THREADS threads
+SECONDS_PER_STEP = 0.055         # Python and data handling per optimizer step, whatever the model
+SECONDS_FIXED = 0.004            # per sample at batch 32, for REF_PARAMS trainable parameters (optimizer, embeddings)
 SPEEDUP = {"cpu": 1.0, "mps": 10.0, "cuda": 100.0}
 FORWARD_SHARE = 1 / 3            # a forward pass alone costs about a third of forward + backward
 BYTES_PER_ACTIVATION = 48        # per token, per width unit, per trained layer (fp32, attention included)
