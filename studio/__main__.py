@@ -123,7 +123,10 @@ def build_config(a) -> RunConfig:
         model = ModelConfig(name=model_name, method="lora", lora_r=a.lora, lora_alpha=2 * a.lora)
     else:
         model = ModelConfig(name=model_name)
-    hidden = getattr(models.load_config(model_name), "hidden_size", 768)
+    model_config = models.load_config(model_name)
+    hidden = getattr(model_config, "hidden_size", 768)
+    if model.method == "freeze" and model.freeze_layers >= models.layer_count_of(model_config):
+        model.freeze_layers = -1  # every layer frozen: the head alone trains
     try:
         train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden, model.method, model.freeze_layers)
     except ValueError as err:
