@@ -1,8 +1,9 @@
 """Training presets a domain expert can trust without touching a knob.
 
 The numbers come from measurement on the shared data sets (see BENCHMARKS.md), not from a
-tutorial: small models like the bundled MiniLM want a learning rate about ten times the
-textbook 2e-5, and base-size models about twice it.
+tutorial: small models like the bundled MiniLM want a learning rate about five times the
+textbook 2e-5 (on sst2, 2e-4 overshot: 82.9% dev accuracy against 85.1% at 1e-4), and base-size
+models about twice it.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ PRESETS = {
     "quick": Preset("quick", "Quick", "A first model in a few minutes: 3 passes over the data.",
                     epochs=3, lr_small=2e-4, lr_base=5e-5, patience=1, evals_per_epoch=1),
     "balanced": Preset("balanced", "Balanced", "The default: up to 6 passes, stops early when validation stops improving.",
-                       epochs=6, lr_small=2e-4, lr_base=4e-5, patience=2, evals_per_epoch=1),
+                       epochs=6, lr_small=1e-4, lr_base=4e-5, patience=2, evals_per_epoch=1),
     "best": Preset("best", "Best", "Longest training for the last points of accuracy: up to 12 passes.",
                    epochs=12, lr_small=1.5e-4, lr_base=3e-5, patience=3, evals_per_epoch=2),
 }
