@@ -371,5 +371,21 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def shared_note(load_average: list[float] | None, cores: int, own_threads: int | None = None) -> str | None:
+    """A warning when the one-minute load average before or after a measurement says other work shared the cores.
+
+    load_average: [1, 5, 15-minute before, 1, 5, 15-minute after]. The measured process itself adds up to
+    own_threads (default: cores) to the load, so only load above that (plus 0.7 of slack) counts.
+    """
+    if not load_average or len(load_average) < 4:
+        return None
+    own = cores if own_threads is None else own_threads
+    worst = max(load_average[0], load_average[3])
+    if worst > own + 0.7:
+        return (f"load average {load_average[0]:.1f} before, {load_average[3]:.1f} after on {cores} cores: "
+                "other processes probably shared the cores during this measurement")
+    return None
+
+
 def label_counts(labels: list[str]) -> dict[str, int]:
     return dict(Counter(labels))

@@ -137,7 +137,7 @@ def run_reference(ds: dict, model: str, args, logs: Path) -> dict:
             out = json.loads(line)
             break
     first = next((t for t, line in m["lines"] if re.search(r"['\"]loss['\"]\s*:", line)), None)
-    res = {"ok": out is not None, "peak_rss_mb": m["peak_rss_mb"], "process_wall_s": m["wall_s"], "first_loss_s": first,
+    res = {"losses": reference_losses(line for _, line in m["lines"]), "ok": out is not None, "peak_rss_mb": m["peak_rss_mb"], "process_wall_s": m["wall_s"], "first_loss_s": first,
            "log": m["log"], "command": " ".join(map(str, cmd)), "load_average": m["load_average"]}
     if out is None:
         res["error"] = f"exit {m['returncode']}{' (timed out)' if m['timed_out'] else ''}: {tail(m['log'])}"
@@ -148,6 +148,16 @@ def run_reference(ds: dict, model: str, args, logs: Path) -> dict:
                 "full_steps": full_steps, "complete": out["steps"] >= full_steps, "train_rows": out["train_rows"],
                 "device": out["device"], "raw": out})
     return res
+
+
+def reference_losses(lines) -> list[tuple[int, float]]:
+    """(step, loss) from the Trainer's log lines ({'loss': '0.69', ...} every 10 steps)."""
+    out = []
+    for line in lines:
+        m = re.search(r"['\"]loss['\"]\s*:\s*['\"]?([0-9.eE+-]+)", line)
+        if m and "train_loss" not in line:
+            out.append((10 * (len(out) + 1), float(m.group(1))))
+    return out
 
 
 # --- the studio --------------------------------------------------------------------------------
@@ -353,6 +363,11 @@ def dataset_tables(ds_result: dict, device: str) -> list[tuple[str, list[dict], 
             notes.append(f"Studio: {studio.get('steps')} steps ({done} epochs) of batch {studio.get('batch_size')}, "
                          f"lr {studio.get('learning_rate')}; best validation checkpoint at step {studio.get('best_step')}; "
                          "training wall time includes its validation passes (the reference runs none).")
+        cores = harness.usable_cores()
+        for who, r in (("reference", ref), ("studio", studio)):
+            shared = harness.shared_note(r.get("load_average"), cores)
+            if shared:
+                notes.append(f"SHARED MACHINE ({who}): {shared}.")
         if ref.get("first_loss_s") is not None:
             notes.append("First logged loss: the reference logs every 10 steps (Trainer logging_steps=10); "
                          "the studio logs every max(1, total_steps // 300) steps. Both timed from process spawn.")
@@ -426,6 +441,15 @@ def render(results: dict) -> tuple[str, str]:
 
 def extras_notes(results: dict) -> list[str]:
     notes = []
+    cores = harness.usable_cores()
+    parts = [(f"start to first loss ({n})", r) for n, r in (results.get("first_loss") or {}).items()]
+    parts += [("playground and batch classification", results.get("inference") or {}),
+              ("inspect", results.get("inspect") or {})]
+    parts += [(f"freezing: {k}", r) for k, r in ((results.get("freezing") or {}).get("runs") or {}).items()]
+    for what, r in parts:
+        shared = harness.shared_note(r.get("load_average"), cores)
+        if shared:
+            notes.append(f"SHARED MACHINE ({what}): {shared}.")
     inf = results.get("inference") or {}
     if inf.get("ok"):
         notes.append(f"Playground: Classifier.predict_one on sst2 dev sentences, {inf['calls']} calls after a warm-up, "
@@ -481,7 +505,8 @@ def plots(results: dict, out: Path) -> str | None:
               ("train_wall_s", "Training wall time, s (lower is better)"),
               ("accuracy", "Test accuracy"), ("peak_rss_mb", "Peak memory, MB")]
     fig = make_subplots(rows=3, cols=2, subplot_titles=[p[1] for p in panels] +
-                        ["One epoch with K layers frozen, s", "Reference log vs studio steps: training loss"])
+                        ["One epoch with K layers frozen (purple) and the one-time cache (orange), s",
+                         "Training loss by step (reference: its log every 10 steps)"])
     colors = {"reference": "#6b7280", "same_recipe": "#2563eb", "default_preset": "#16a34a"}
     legend = {"reference": "reference (seed recipe)", "same_recipe": "studio, same recipe",
               "default_preset": "studio, default preset"}
@@ -499,11 +524,15 @@ def plots(results: dict, out: Path) -> str | None:
         fig.add_trace(go.Bar(x=labels, y=[fr[k].get("cache_s") or 0 for k in labels], name="one-time cache",
                              marker_color="#f59e0b", showlegend=False), row=3, col=1)
     for d in results["datasets"]:
-        for who in ("same_recipe", "default_preset"):
+        ref = d.get("reference") or {}
+        if not ref.get("losses") and ref.get("log") and Path(ref["log"]).exists():  # an older results.json
+            ref["losses"] = reference_losses(Path(ref["log"]).read_text(encoding="utf-8", errors="replace").splitlines())
+        for who in ("reference", "same_recipe", "default_preset"):
             losses = (d.get(who) or {}).get("losses") or []
             if losses:
-                fig.add_trace(go.Scatter(x=[s for s, _ in losses], y=[l for _, l in losses], mode="lines",
-                                         name=f"{d['name']} {legend[who]}", showlegend=False), row=3, col=2)
+                fig.add_trace(go.Scatter(x=[s for s, *_ in losses], y=[p[1] for p in losses], mode="lines",
+                                         name=f"loss: {d['name']}, {legend[who]}",
+                                         line={"dash": "dot" if who == "reference" else "solid"}), row=3, col=2)
     fig.update_layout(barmode="group", height=1100, title=f"Studio vs seed recipe — {results['machine']['date']}, "
                       f"{results['machine']['cpu']}, device {results['machine']['device']}")
     fig.update_xaxes(title_text="step", row=3, col=2)

@@ -154,6 +154,13 @@ def test_comparison_rows_and_tables():
     assert md.splitlines() == ["| a | b |", "|---|---:|", "| x\\|y | 1 |"]
 
 
+def test_shared_note_flags_load_beyond_the_own_threads():
+    assert h.shared_note([1.0, 1.3, 2.5, 1.9, 1.8, 2.1], cores=2) is None
+    note = h.shared_note([1.9, 1.9, 1.9, 3.5, 3.8, 3.2], cores=2)
+    assert note and "3.5 after" in note
+    assert h.shared_note(None, 2) is None and h.shared_note([], 2) is None
+
+
 def test_extra_rows_and_machine_helpers():
     row = h.extra_row("p50 (ms)", 12.345, "{:.1f}", h.EXTRA_TARGETS["cpu"]["playground_p50_ms"])
     assert row == ["p50 (ms)", "12.3", "< 30 ms", "yes"]
