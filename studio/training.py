@@ -145,12 +145,17 @@ class _Passthrough(nn.Module):
         return inputs_embeds
 
 
+def _layer_slot(model: nn.Module, layers: nn.ModuleList) -> tuple[nn.Module, str]:
+    """The module holding the layer stack and the attribute name it is held under."""
+    owner = next(m for m in model.modules() if any(c is layers for c in m.children()))
+    return owner, next(name for name, c in owner.named_children() if c is layers)
+
+
 @contextlib.contextmanager
 def skip_frozen(model: nn.Module, k: int):
     """Within the block the model takes the hidden states after layer k as `inputs_embeds`."""
     base, layers = models.base_of(model), models.layers_of(model)
-    owner = next(m for m in model.modules() if any(c is layers for c in m.children()))
-    attr = next(name for name, c in owner.named_children() if c is layers)
+    owner, attr = _layer_slot(model, layers)
     embeddings = base.embeddings
     base.embeddings = _Passthrough()
     setattr(owner, attr, nn.ModuleList(list(layers)[k:]))
@@ -188,8 +193,7 @@ def frozen_outputs(model: nn.Module, k: int, ids: list[list[int]], pad_id: int, 
 def _only_bottom(model: nn.Module, k: int):
     """Run just the embeddings and the bottom k layers (the rest is skipped, not computed and thrown away)."""
     layers = models.layers_of(model)
-    owner = next(m for m in model.modules() if any(c is layers for c in m.children()))
-    attr = next(name for name, c in owner.named_children() if c is layers)
+    owner, attr = _layer_slot(model, layers)
     setattr(owner, attr, nn.ModuleList(list(layers)[:k]))
     try:
         yield
