@@ -11,7 +11,7 @@ import os
 import platform
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # --- the shared files ------------------------------------------------------------------------

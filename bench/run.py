@@ -28,7 +28,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import harness  # noqa: E402
-from harness import Target  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 SEED_RECIPE = SHARED / "bench" / "seed_recipe.py"
@@ -333,8 +332,16 @@ def machine(device: str) -> dict:
 
 
 # --- reporting ---------------------------------------------------------------------------------
-CONFIG_TITLES = {"same_recipe": "studio, same recipe (batch 16, 3 epochs, lr 2e-5; dynamic padding, length-grouped batches)",
-                 "default_preset": "studio, default preset (balanced: batch 32, up to 6 epochs, lr 2e-4, early stopping)"}
+def config_title(kind: str, studio: dict) -> str:
+    """The table title, from the settings the studio run actually used (presets change over time)."""
+    c = studio.get("config") or {}
+    if kind == "same_recipe":
+        how = (f"batch {c['batch_size']}, {c['epochs']:g} epochs, lr {c['learning_rate']:g}; " if c else "") + \
+              "dynamic padding, length-grouped batches"
+        return f"studio, same recipe ({how})"
+    how = (f"{c['preset']}: batch {c['batch_size']}, up to {c['epochs']:g} epochs, lr {c['learning_rate']:g}, "
+           f"patience {c['patience']}" if c else "presets.preset_settings('balanced')")
+    return f"studio, default preset ({how})"
 
 
 def dataset_tables(ds_result: dict, device: str) -> list[tuple[str, list[dict], list[str]]]:
@@ -371,7 +378,7 @@ def dataset_tables(ds_result: dict, device: str) -> list[tuple[str, list[dict], 
         if ref.get("first_loss_s") is not None:
             notes.append("First logged loss: the reference logs every 10 steps (Trainer logging_steps=10); "
                          "the studio logs every max(1, total_steps // 300) steps. Both timed from process spawn.")
-        title = f"{ds_result['name']}: reference vs {CONFIG_TITLES[kind]}"
+        title = f"{ds_result['name']}: reference vs {config_title(kind, studio)}"
         out.append((title, rows, notes))
     return out
 
