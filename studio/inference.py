@@ -37,7 +37,7 @@ class Classifier:
         if not (model_dir / "config.json").exists():
             raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
         try:
-            models._check_weights(str(model_dir))  # safetensors only: pickle weights can run code when loaded
+            models.check_weights(str(model_dir))  # safetensors only: pickle weights can run code when loaded
         except models.ModelError as err:
             raise InferenceError(str(err)) from None
         self.device = torch.device(device)

@@ -57,7 +57,7 @@ def resolve(name: str) -> str:
     return os.path.expanduser(name)
 
 
-def _check_weights(source: str) -> None:
+def check_weights(source: str) -> None:
     """Refuse a local folder that offers only pickle weights (they can run code when loaded)."""
     folder = Path(source)
     if not folder.is_dir():
@@ -90,7 +90,7 @@ def load_tokenizer(name: str):
     from transformers import AutoTokenizer
     source = resolve(name)
     try:
-        _check_weights(source)
+        check_weights(source)
         return AutoTokenizer.from_pretrained(source, trust_remote_code=False)
     except Exception as err:
         raise _explain(name, err) from None
@@ -100,7 +100,7 @@ def load_config(name: str):
     from transformers import AutoConfig
     source = resolve(name)
     try:
-        _check_weights(source)
+        check_weights(source)
         return AutoConfig.from_pretrained(source, trust_remote_code=False)
     except Exception as err:
         raise _explain(name, err) from None
@@ -114,7 +114,7 @@ def load_model(name: str, labels: list[str]) -> nn.Module:
     hf_logging.disable_progress_bar()
     source = resolve(name)
     try:
-        _check_weights(source)
+        check_weights(source)
         return AutoModelForSequenceClassification.from_pretrained(
             source, num_labels=len(labels), id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)},

@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 
 from .. import feedback, security, sharing
 from ..inference import Classifier, InferenceError, load_classifier
-from ..models import ModelError, _check_weights
+from ..models import ModelError, check_weights
 from ..runs import Run
 from . import serve
 
@@ -44,7 +44,7 @@ def open_run(run_dir: str | Path) -> tuple[Run, Classifier]:
         raise DemoError(f"{run.path} is not a run folder of the studio (it has no config.json).")
     if not run.has_model():
         raise DemoError(f"The run {run.id} has no trained model yet; share a run that finished training.")
-    _check_weights(str(run.model_dir))  # safetensors only: pickle weights can run code when loaded
+    check_weights(str(run.model_dir))  # safetensors only: pickle weights can run code when loaded
     return run, load_classifier(run.model_dir)
 
 
