@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 import harness  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
+# The shared folder beside the project; STUDIO_SHARED points elsewhere (e.g. a copy carried to a GPU machine).
+SHARED = Path(os.environ.get("STUDIO_SHARED") or ROOT.parent / "shared").resolve()
 SEED_RECIPE = SHARED / "bench" / "seed_recipe.py"
 DATASETS = {
     # name: (train file, test file, text column, label column)
@@ -168,7 +169,7 @@ def studio_config(ds: dict, kind: str, args, model: str, hidden: int = 384, meth
                       text_column=ds["text_column"], label_column=ds["label_column"])
     if kind == "same_recipe":
         s = SEED_RECIPE_SETTINGS
-        train = presets.preset_settings("balanced", hidden)
+        train = presets.preset_settings("balanced", hidden, device_type=args.device)
         warmup = harness.seed_warmup_steps(ds["train_rows"], s["batch_size"])
         total = harness.seed_total_steps(ds["train_rows"], s["batch_size"], s["epochs"])
         train.batch_size, train.epochs, train.learning_rate = s["batch_size"], s["epochs"], s["learning_rate"]
@@ -177,7 +178,7 @@ def studio_config(ds: dict, kind: str, args, model: str, hidden: int = 384, meth
         train.patience = 0   # the reference never stops early
         train.evals_per_epoch = 1
     else:
-        train = presets.preset_settings("balanced", hidden, method, freeze_layers)
+        train = presets.preset_settings("balanced", hidden, method, freeze_layers, args.device)
     if epochs is not None:
         train.epochs = epochs
     train.device = args.device

@@ -73,7 +73,8 @@ def cmd_train(a) -> int:
         "test_rows": started.get("test_rows"), "total_steps": started.get("total_steps"),
         "batch_size": started.get("batch_size"), "learning_rate": started.get("learning_rate"),
         "frozen_cached": started.get("frozen_cached"), "device": started.get("device"), "bf16": started.get("bf16"),
-        "notes": notes, "evals": evals, "cancelled": report is None,
+        "notes": notes, "logs": [e["message"] for e in events if e.get("type") == "log"],
+        "evals": evals, "cancelled": report is None,
         "losses": [(e["step"], e["loss"]) for e in events if e.get("type") == "step"],
     })
     if report is not None:
@@ -138,7 +139,7 @@ def cmd_mfu(a) -> int:
     import torch
     from torch import nn
     from transformers import BertConfig, BertForSequenceClassification
-    from studio import training
+    from studio import steps
     if a.device == "cuda" and not torch.cuda.is_available():
         say("BENCH_RESULT", {"error": "no CUDA device"})
         return 2
@@ -150,32 +151,35 @@ def cmd_mfu(a) -> int:
         cfg.num_hidden_layers = a.layers  # a smoke test on a small machine
     torch.manual_seed(0)
     model = BertForSequenceClassification(cfg).to(device).train()
-    optimizer = training.optimizer_for(model, 4e-5, 0.01, device)
+    # The studio's own training step: fused AdamW, bf16 autocast, clipping; replayed from a CUDA graph.
+    optimizer = steps.optimizer_for(model, 4e-5, 0.01, device, capturable=True)
     ids = torch.randint(1000, cfg.vocab_size, (a.batch, a.length), device=device)
     mask = torch.ones_like(ids)
     labels = torch.randint(0, 2, (a.batch,), device=device)
-    loss_fn = nn.CrossEntropyLoss()
+    index = torch.arange(a.batch, device=device)
+    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)  # noqa: E731
+
+    def timed(use_graphs: bool) -> float:
+        stepper = steps.Stepper(model, optimizer, nn.CrossEntropyLoss(),
+                                lambda i, w: ({"input_ids": ids[i], "attention_mask": mask[i]}, labels[i]),
+                                a.batch, device, autocast, use_graphs)
+        for _ in range(a.warmup):
+            stepper.step(index, a.length)
+        sync()
+        t = time.perf_counter()
+        for _ in range(a.steps):
+            stepper.step(index, a.length)
+        sync()
+        if use_graphs and not stepper.graphs:
+            raise RuntimeError(f"no CUDA graph was captured: {stepper.fallback_reason}")
+        return (time.perf_counter() - t) / a.steps
 
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    def step():
-        with torch.autocast(device.type, dtype=torch.bfloat16):
-            logits = model(input_ids=ids, attention_mask=mask).logits
-        loss = loss_fn(logits.float(), labels)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    for _ in range(a.warmup):
-        step()
-    sync()
-    t = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    sync()
-    per_step = (time.perf_counter() - t) / a.steps
+    eager_step = timed(False)
+    per_step = timed(device.type == "cuda")
     d, layers, ff, length = cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, a.length
     matmul_params = layers * (4 * d * d + 2 * d * ff) + d * d + d * 2  # attention + feed-forward + pooler + head
     tokens = a.batch * length
@@ -185,7 +189,8 @@ def cmd_mfu(a) -> int:
     achieved = flops / per_step
     say("BENCH_RESULT", {"device_name": name, "layers": layers, "batch": a.batch, "length": length, "step_s": per_step,
                          "flops_per_step": flops, "achieved_flops": achieved, "peak_bf16_flops": peak,
-                         "mfu": achieved / peak if peak else None, "samples_per_s": a.batch / per_step})
+                         "mfu": achieved / peak if peak else None, "samples_per_s": a.batch / per_step,
+                         "eager_step_s": eager_step, "eager_mfu": flops / eager_step / peak if peak else None})
     return 0
 
 

@@ -128,7 +128,9 @@ def build_config(a) -> RunConfig:
     if model.method == "freeze" and model.freeze_layers >= models.layer_count_of(model_config):
         model.freeze_layers = -1  # every layer frozen: the head alone trains
     try:
-        train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden, model.method, model.freeze_layers)
+        from .training import pick_device
+        train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden, model.method, model.freeze_layers,
+                                        pick_device(a.device or "auto").type)
     except ValueError as err:
         raise UserError(str(err)) from None
     for flag, field in (("epochs", "epochs"), ("lr", "learning_rate"), ("batch_size", "batch_size"),

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 
 from . import data, metrics, models
+from .batches import Packed, length_grouped_batches, pad_batch, sorted_batches, tokenize
+from .steps import Stepper, epoch_order, optimizer_for, set_learning_rate, warmup_then_linear
 from .config import RunConfig
 
 Emit = Callable[[dict], None]
@@ -102,42 +104,6 @@ def _split_by_column(table: data.Table, column: str, text_col: str, label_col: s
     return train, {"validation": part("validation"), "test": part("test")}
 
 
-def tokenize(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
-    return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-
-
-def length_grouped_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Shuffled batches of similar-length examples: little padding, still random order."""
-    order = rng.permutation(len(lengths))
-    lengths = np.asarray(lengths)
-    batches = []
-    chunk = batch_size * 50
-    for start in range(0, len(order), chunk):
-        part = order[start:start + chunk]
-        part = part[np.argsort(-lengths[part], kind="stable")]
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def sorted_batches(lengths: list[int], batch_size: int) -> list[np.ndarray]:
-    """For evaluation: batches in length order, no shuffling."""
-    order = np.argsort(-np.asarray(lengths), kind="stable")
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-
-
-def pad_batch(rows: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    if device.type == "cuda":
-        width = -(-width // 8) * 8  # tensor cores like multiples of 8; on a CPU every extra token costs
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, :len(r)] = 1
-    return ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
-
-
 # --- frozen layers computed once -------------------------------------------------------------
 class _Passthrough(nn.Module):
     """Stands in for the embeddings: the input already is the output of the frozen layers."""
@@ -201,16 +167,6 @@ def _only_bottom(model: nn.Module, k: int):
         setattr(owner, attr, layers)
 
 
-def pad_hidden(rows: list[torch.Tensor], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(r.shape[0] for r in rows)
-    hidden = torch.zeros((len(rows), width, rows[0].shape[1]), dtype=rows[0].dtype, device=rows[0].device)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        hidden[i, :r.shape[0]] = r
-        mask[i, :r.shape[0]] = 1
-    return hidden.to(device, non_blocking=True), mask.to(device, non_blocking=True)
-
-
 def cache_budget_bytes(device: torch.device) -> int:
     """How much memory the cached frozen outputs may take."""
     if device.type == "cuda":
@@ -224,66 +180,68 @@ def cache_budget_bytes(device: torch.device) -> int:
 
 
 # --- evaluation ------------------------------------------------------------------------------
-@dataclass
 class Inputs:
-    """One split ready for the model: token ids, or cached hidden states when frozen layers are skipped."""
-    ids: list[list[int]]
-    labels: torch.Tensor
-    hidden: list[torch.Tensor] | None = None
+    """One split ready for the model: token ids, or the frozen layers' outputs when those are skipped,
+    packed on the training device with the labels."""
 
-    def lengths(self) -> list[int]:
-        return [len(r) for r in self.ids]
+    def __init__(self, ids: list[list[int]], labels: list[int], pad_id: int, device: torch.device):
+        self.ids, self.pad_id, self.device = ids, pad_id, device
+        self.labels = torch.tensor(labels, dtype=torch.long)
+        self.labels_on_device = self.labels.to(device)
+        self.tokens = Packed(ids, device)
+        self.hidden: Packed | None = None
 
-    def batch(self, index, pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def lengths(self) -> np.ndarray:
+        return self.tokens.lengths
+
+    def width_of(self, index: np.ndarray) -> int:
+        return self.tokens.width_of(index)
+
+    def batch(self, index: torch.Tensor, width: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """(model inputs, labels) for the rows in index, a tensor on the device."""
         if self.hidden is not None:
-            hidden, mask = pad_hidden([self.hidden[i] for i in index], device)
-            return {"inputs_embeds": hidden, "attention_mask": mask}
-        input_ids, mask = pad_batch([self.ids[i] for i in index], pad_id, device)
-        return {"input_ids": input_ids, "attention_mask": mask}
+            hidden, mask = self.hidden.gather(index, width)
+            inputs = {"inputs_embeds": hidden, "attention_mask": mask}
+        else:
+            ids, mask = self.tokens.gather(index, width, self.pad_id)
+            inputs = {"input_ids": ids, "attention_mask": mask}
+        return inputs, self.labels_on_device[index]
 
 
 @torch.inference_mode()
-def predict_split(model: nn.Module, split: Inputs, pad_id: int, device: torch.device, batch_size: int,
-                  autocast, loss_fn: nn.Module, should_stop: Callable[[], bool] = lambda: False) -> tuple[float, np.ndarray]:
-    """(mean loss, probabilities [n, classes]) over a split."""
+def predict_split(model: nn.Module, split: Inputs, batch_size: int, autocast, loss_fn: nn.Module,
+                  should_stop: Callable[[], bool] = lambda: False) -> tuple[float, np.ndarray]:
+    """(mean loss, probabilities [n, classes]) over a split; one host synchronisation at the end."""
     was_training = model.training
     model.eval()
-    total_loss, probs = 0.0, None
+    total_loss = torch.zeros((), device=split.device)
+    parts, order = [], []
     for index in sorted_batches(split.lengths(), batch_size):
         if should_stop():
             raise Cancelled()
+        inputs, labels = split.batch(torch.as_tensor(index, device=split.device), split.width_of(index))
         with autocast():
-            logits = model(**split.batch(index, pad_id, device)).logits.float()
-        total_loss += loss_fn(logits, split.labels[index].to(device)).item() * len(index)
-        if probs is None:
-            probs = np.zeros((len(split.ids), logits.shape[1]), dtype=np.float32)
-        probs[index] = torch.softmax(logits, -1).cpu().numpy()
+            logits = model(**inputs).logits.float()
+        total_loss += loss_fn(logits, labels) * len(index)
+        parts.append(torch.softmax(logits, -1))
+        order.append(index)
     model.train(was_training)
-    return total_loss / max(1, len(split.ids)), probs
+    probs = np.zeros((len(split), parts[0].shape[1]), dtype=np.float32) if parts else np.zeros((0, 0), np.float32)
+    if parts:
+        probs[np.concatenate(order)] = torch.cat(parts).cpu().numpy()
+    return total_loss.item() / max(1, len(split)), probs
 
 
-# --- the loop --------------------------------------------------------------------------------
+MIN_GAIN = 0.002  # validation macro-F1 must rise this much for early stopping to count it as progress
+
+
 def class_weight_tensor(labels: list[int], num_classes: int) -> torch.Tensor:
     counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
     weights = len(labels) / (num_classes * np.maximum(counts, 1))
     return torch.tensor(weights, dtype=torch.float32)
-
-
-def optimizer_for(model: nn.Module, lr: float, weight_decay: float, device: torch.device) -> torch.optim.Optimizer:
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            (no_decay if p.ndim < 2 or "LayerNorm" in name or "layer_norm" in name else decay).append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr, fused=device.type == "cuda")
-
-
-def warmup_then_linear(optimizer, warmup_steps: int, total_steps: int):
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / max(1, warmup_steps)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 def train(config: RunConfig, out_dir: str | Path, emit: Emit, should_stop: Callable[[], bool] = lambda: False) -> dict:
@@ -312,9 +270,11 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     seed_everything(t.seed)
     device = pick_device(t.device)
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else contextlib.nullcontext
+    # No weight-cast cache: a CUDA graph must recompute the casts at every replay.
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)) if use_bf16 \
+        else contextlib.nullcontext
 
-    # Data: read, split, tokenize once.
+    # Data: read, split, tokenize once, and keep on the training device.
     splits = prepare_splits(config)
     for name, part in (("validation", splits.validation), ("test", splits.test)):
         if not part.texts:
@@ -326,7 +286,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     def inputs(examples: data.Examples) -> Inputs:
         return Inputs(tokenize(tokenizer, examples.texts, t.max_length),
-                      torch.tensor([label_index[label] for label in examples.labels], dtype=torch.long))
+                      [label_index[label] for label in examples.labels], pad_id, device)
     train_set, val_set, test_set = inputs(splits.train), inputs(splits.validation), inputs(splits.test)
 
     # Model: pretrained body, new head, the chosen share of it trainable.
@@ -337,17 +297,19 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     trainable, total = models.count_parameters(model)
 
     # Frozen bottom layers give the same output every epoch: compute it once and train only what is above.
+    # The test split is predicted once at the end through the whole model, so it needs no cache.
     frozen_k = _frozen_depth(model, m)
     cached, notes = False, []
     if frozen_k and t.cache_frozen:
         hidden_size = model.config.hidden_size
-        need = sum(sum(s.lengths()) for s in (train_set, val_set, test_set)) * hidden_size * 4
+        need = sum(int(s.lengths().sum()) for s in (train_set, val_set)) * hidden_size * 4
         if need <= cache_budget_bytes(device):
             t0 = time.perf_counter()
-            for s in (train_set, val_set, test_set):
+            for s in (train_set, val_set):
                 if should_stop():
                     raise Cancelled()
-                s.hidden = frozen_outputs(model, frozen_k, s.ids, pad_id, device, 128, device, autocast)
+                s.hidden = Packed(frozen_outputs(model, frozen_k, s.ids, pad_id, device, 128, device, autocast),
+                                  device, torch.float32)
             cached = True
             notes.append({"type": "note", "message": f"Computed the {frozen_k} frozen layers once "
                                              f"({need / 2**20:.0f} MB, {time.perf_counter() - t0:.1f} s); "
@@ -356,13 +318,14 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
             notes.append({"type": "note", "message": "Not enough memory to keep the frozen layers' outputs; "
                                              "computing them every step instead."})
 
-    steps_per_epoch = math.ceil(len(train_set.ids) / batch_size)
+    steps_per_epoch = math.ceil(len(train_set) / batch_size)
     total_steps = max(1, math.ceil(t.epochs * steps_per_epoch))
-    warmup = int(t.warmup_ratio * total_steps)
-    optimizer = optimizer_for(model, t.learning_rate, t.weight_decay, device)
-    scheduler = warmup_then_linear(optimizer, warmup, total_steps)
+    lr_factor = warmup_then_linear(int(t.warmup_ratio * total_steps), total_steps)
+    use_graphs = t.cuda_graphs and device.type == "cuda"
+    optimizer = optimizer_for(model, t.learning_rate, t.weight_decay, device, capturable=use_graphs)
     weights = class_weight_tensor(train_set.labels.tolist(), len(labels)).to(device) if t.class_weights else None
-    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    stepper = Stepper(model, optimizer, nn.CrossEntropyLoss(weight=weights), train_set.batch, batch_size, device,
+                      autocast, use_graphs)
     eval_loss_fn = nn.CrossEntropyLoss()
     evals_per_epoch = max(1, t.evals_per_epoch)
     eval_every = max(1, steps_per_epoch // evals_per_epoch)
@@ -370,7 +333,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     eval_batch = max(64, batch_size * 2)
 
     emit({"type": "started", "device": describe_device(device), "bf16": use_bf16, "labels": labels,
-          "train_rows": len(train_set.ids), "validation_rows": len(val_set.ids), "test_rows": len(test_set.ids),
+          "train_rows": len(train_set), "validation_rows": len(val_set), "test_rows": len(test_set),
           "split": splits.description, "total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
           "epochs": t.epochs, "batch_size": batch_size, "learning_rate": t.learning_rate,
           "trainable_parameters": trainable, "total_parameters": total, "frozen_cached": cached})
@@ -379,59 +342,47 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
 
     rng = np.random.default_rng(t.seed)
     best = {"macro_f1": -1.0, "state": None, "step": 0}
-    evals_without_gain = 0
-    step = 0
-    seen = 0
-    running_loss = torch.zeros((), device=device)
-    running_n = 0
+    last_gain_f1, evals_without_gain = -1.0, 0
+    step = seen = seen_at_last_log = 0
     started = last_log = time.perf_counter()
-    seen_at_last_log = 0
     context = skip_frozen(model, frozen_k) if cached else contextlib.nullcontext()
-    trained = [p for p in model.parameters() if p.requires_grad]
+    trained = stepper.trained
     stopped_early = False
 
     with context:
         model.train()
         _freeze_dropout(model, m, cached)
         while step < total_steps and not stopped_early:
-            for index in length_grouped_batches(train_set.lengths(), batch_size, rng):
+            batches = length_grouped_batches(train_set.lengths(), batch_size, rng)
+            for index, rows in zip(batches, epoch_order(batches, device)):
                 if should_stop():
                     raise Cancelled()
-                batch = train_set.batch(index, pad_id, device)
-                with autocast():
-                    logits = model(**batch).logits
-                loss = loss_fn(logits.float(), train_set.labels[index].to(device))
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trained, 1.0)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
+                set_learning_rate(optimizer, t.learning_rate * lr_factor(step))
+                stepper.step(rows, train_set.width_of(index))
                 step += 1
                 seen += len(index)
-                running_loss += loss.detach()
-                running_n += 1
 
-                if step % log_every == 0 or step == total_steps:
+                if step == 1 or step % log_every == 0 or step == total_steps:
                     now = time.perf_counter()
                     elapsed = now - started
                     emit({"type": "step", "step": step, "epoch": round(step / steps_per_epoch, 3),
-                          "loss": round(running_loss.item() / running_n, 5),
-                          "lr": scheduler.get_last_lr()[0],
+                          "loss": round(stepper.read_loss(), 5),
+                          "lr": t.learning_rate * lr_factor(step - 1),
                           "samples_per_s": round((seen - seen_at_last_log) / max(now - last_log, 1e-9), 1),
                           "progress": round(step / total_steps, 4),
                           "eta_s": round(elapsed / step * (total_steps - step), 1)})
-                    running_loss.zero_()
-                    running_n, last_log, seen_at_last_log = 0, now, seen
+                    last_log, seen_at_last_log = now, seen
 
                 if step % eval_every == 0 or step == total_steps:
-                    val_loss, probs = predict_split(model, val_set, pad_id, device, eval_batch, autocast, eval_loss_fn,
-                                                    should_stop)
+                    val_loss, probs = predict_split(model, val_set, eval_batch, autocast, eval_loss_fn, should_stop)
                     scores = metrics.quick_scores(val_set.labels.numpy(), probs.argmax(-1))
                     improved = scores["macro_f1"] > best["macro_f1"]
                     if improved:
                         best = {**scores, "loss": val_loss, "step": step,
-                                "state": [p.detach().to("cpu", copy=True) for p in trained]}
-                        evals_without_gain = 0
+                                "state": [p.detach().clone() for p in trained]}
+                    # Patience counts evaluations without a real gain; creeping by hundredths of a point is none.
+                    if scores["macro_f1"] >= last_gain_f1 + MIN_GAIN:
+                        last_gain_f1, evals_without_gain = scores["macro_f1"], 0
                     else:
                         evals_without_gain += 1
                     emit({"type": "eval", "step": step, "epoch": round(step / steps_per_epoch, 3),
@@ -447,13 +398,17 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                 if step >= total_steps:
                     break
 
-        # The best evaluation's weights, then the test set.
+        # The best evaluation's weights.
         if best["state"] is not None:
             with torch.no_grad():
                 for p, saved in zip(trained, best["state"]):
                     p.copy_(saved)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         train_seconds = time.perf_counter() - started
-        test_loss, probs = predict_split(model, test_set, pad_id, device, eval_batch, autocast, eval_loss_fn)
+    if stepper.fallback_reason:
+        emit({"type": "log", "message": f"Trained without CUDA graphs ({stepper.fallback_reason})."})
+    test_loss, probs = predict_split(model, test_set, eval_batch, autocast, eval_loss_fn)
 
     predicted = probs.argmax(-1)
     report = metrics.full_report(test_set.labels.numpy(), predicted, labels)

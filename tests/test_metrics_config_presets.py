@@ -45,3 +45,10 @@ def test_presets_scale_learning_rate_with_model_and_method():
     assert presets.preset_settings("quick").epochs < small.epochs < presets.preset_settings("best").epochs
     with pytest.raises(ValueError):
         presets.preset_settings("turbo")
+
+
+def test_presets_take_bigger_batches_on_a_gpu():
+    assert presets.preset_settings("balanced", 384, device_type="cpu").batch_size == 32
+    gpu = presets.preset_settings("balanced", 384, device_type="cuda")
+    assert gpu.batch_size == 64
+    assert gpu.learning_rate == presets.preset_settings("balanced", 384).learning_rate

@@ -19,9 +19,12 @@ def test_load_sets_label_names_and_float32(tiny):
     assert all(p.dtype == torch.float32 for p in tiny.parameters())
 
 
-def test_full_finetuning_trains_everything(tiny):
+def test_full_finetuning_trains_everything_but_the_word_table(tiny):
     trainable, total = models.count_parameters(models.apply_method(tiny, "full"))
-    assert trainable == total > 0
+    table = tiny.get_input_embeddings().weight
+    assert not table.requires_grad
+    assert trainable == total - table.numel() > 0
+    assert all(p.requires_grad for name, p in tiny.named_parameters() if "word_embeddings" not in name)
 
 
 @pytest.mark.parametrize("k, expected", [(0, [True, True]), (1, [False, True]), (2, [False, False])])

@@ -41,7 +41,7 @@ def test_train_writes_an_evaluated_model(sentiment_csv, tiny_model_dir, tmp_path
 
 
 def test_training_reduces_loss_and_learns(sentiment_csv, tiny_model_dir, tmp_path):
-    config = tiny_config(sentiment_csv, tiny_model_dir, epochs=8, learning_rate=3e-3)
+    config = tiny_config(sentiment_csv, tiny_model_dir, epochs=16, learning_rate=5e-3)
     config.data.val_fraction = config.data.test_fraction = 0.25
     report, events = collect(config, tmp_path)
     losses = [e["loss"] for e in events if e["type"] == "step"]
@@ -108,18 +108,6 @@ def test_lora_run_saves_a_plain_model(sentiment_csv, tiny_model_dir, tmp_path):
 def test_class_weights_favour_the_rare_class():
     weights = training.class_weight_tensor([0, 0, 0, 1], 2)
     assert weights[1] == pytest.approx(3 * weights[0])
-
-
-def test_length_grouped_batches_cover_every_row_once():
-    import numpy as np
-    lengths = list(np.random.default_rng(0).integers(3, 60, size=203))
-    batches = training.length_grouped_batches(lengths, 16, np.random.default_rng(1))
-    flat = sorted(int(i) for b in batches for i in b)
-    assert flat == list(range(203))
-    assert all(len(b) <= 16 for b in batches)
-    # within a batch lengths are close: much less padding than a random batch
-    spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
-    assert spread < 20
 
 
 def test_bad_file_raises_a_data_error(tmp_path, tiny_model_dir):

@@ -113,9 +113,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "model_unknown_other": ("Pick a multilingual model such as xlm-roberta-base, or a model made for this language.",
                             "请选择多语言模型（如 xlm-roberta-base）或专为该语言训练的模型。"),
     "method": ("How much of the model to train", "训练模型的哪些部分"),
-    "method_info": ("Full: the most accurate, the slowest. Freeze: keep the bottom layers as they are; faster. "
+    "method_info": ("Full: every layer trains (the word-embedding table stays as pretrained); the most accurate, the slowest. Freeze: keep the bottom layers as they are; faster. "
                     "LoRA: train small add-on matrices; light on memory.",
-                    "全部：最准确，也最慢。冻结：底部若干层保持不变，更快。LoRA：只训练附加的小矩阵，省内存。"),
+                    "全部：训练所有层（词向量表保持预训练的值），最准确，也最慢。冻结：底部若干层保持不变，更快。LoRA：只训练附加的小矩阵，省内存。"),
     "method_full": ("Full fine-tuning", "全部微调"),
     "method_freeze": ("Freeze bottom layers", "冻结底层"),
     "method_lora": ("LoRA", "LoRA"),

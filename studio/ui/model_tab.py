@@ -7,7 +7,7 @@ import gradio as gr
 import torch
 
 from .. import models, training
-from ..presets import DEFAULT_PRESET, PRESETS, preset_settings
+from ..presets import DEFAULT_PRESET, PRESETS, default_batch_size, preset_settings
 from .context import Studio, cached_choice, cached_model_config
 from .estimate import estimate_run
 from .i18n import I18N, duration_text, language_name, t
@@ -155,7 +155,8 @@ class ModelTab:
                                                step=1e-5, elem_id="learning-rate")
                 self.epochs = gr.Number(start["epochs"], label=I18N("epochs"), info=I18N("epochs_info"),
                                         minimum=0.1, maximum=100, step=0.5, elem_id="epochs")
-                self.batch_size = gr.Dropdown(BATCH_SIZES, value=32, label=I18N("batch_size"),
+                batch = default_batch_size(training.pick_device().type)
+                self.batch_size = gr.Dropdown(BATCH_SIZES, value=batch, label=I18N("batch_size"),
                                               info=I18N("batch_size_info"), allow_custom_value=True,
                                               elem_id="batch-size")
             with gr.Row():
