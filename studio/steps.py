@@ -17,6 +17,9 @@ import torch
 from torch import nn
 
 
+MIN_USES_FOR_A_GRAPH = 12
+
+
 class Stepper:
     """Runs training steps for one split; keeps the summed loss on the device until it is read."""
 
@@ -30,6 +33,7 @@ class Stepper:
         self.loss_sum = torch.zeros((), device=device)
         self.count = 0
         self.graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
+        self.expected_uses: dict[int, float] | None = None
         self.seen_widths: set[int] = set()
         self.fallback_reason: str | None = None
         if self.use_graphs:
@@ -49,10 +53,16 @@ class Stepper:
         self.optimizer.zero_grad(set_to_none=not self.use_graphs)
         self.loss_sum.add_(loss.detach())
 
+    def expect(self, uses: dict[int, float]) -> None:
+        """How many more full batches each width will get. A capture costs about ten eager steps, so a width
+        too rare to repay it runs eagerly."""
+        self.expected_uses = uses
+
     def step(self, index: torch.Tensor, width: int) -> None:
         """One optimizer step on the rows in `index` (a tensor on the device), padded to `width` tokens."""
         self.count += 1
-        if not self.use_graphs or len(index) != self.batch_size:
+        rare = self.expected_uses is not None and self.expected_uses.get(width, 0) < MIN_USES_FOR_A_GRAPH
+        if not self.use_graphs or len(index) != self.batch_size or (rare and width not in self.graphs):
             return self._compute(index, width)
         graph = self.graphs.get(width)
         if graph is None and width in self.seen_widths:

@@ -14,7 +14,7 @@ import os
 import random
 import shutil
 import time
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -354,11 +354,15 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
         _freeze_dropout(model, m, cached)
         while step < total_steps and not stopped_early:
             batches = length_grouped_batches(train_set.lengths(), batch_size, rng)
-            for index, rows in zip(batches, epoch_order(batches, device)):
+            widths = [train_set.width_of(index) for index in batches]
+            epochs_left = max(1.0, (total_steps - step) / steps_per_epoch)
+            stepper.expect({w: n * epochs_left for w, n in Counter(
+                w for w, index in zip(widths, batches) if len(index) == batch_size).items()})
+            for index, rows, width in zip(batches, epoch_order(batches, device), widths):
                 if should_stop():
                     raise Cancelled()
                 set_learning_rate(optimizer, t.learning_rate * lr_factor(step))
-                stepper.step(rows, train_set.width_of(index))
+                stepper.step(rows, width)
                 step += 1
                 seen += len(index)
 

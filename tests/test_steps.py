@@ -106,3 +106,16 @@ def test_graphed_steps_match_eager_steps():
     assert graphed_loss == pytest.approx(eager_loss, rel=1e-3)
     for a, b in zip(eager, graphed):
         assert torch.allclose(a, b, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need an NVIDIA GPU")
+def test_rare_widths_stay_eager():
+    cuda = torch.device("cuda")
+    packed, make_batch = toy_split(cuda, rows=64)
+    model = tiny_classifier().to(cuda).train()
+    opt = steps.optimizer_for(model, 1e-3, 0.01, cuda, capturable=True)
+    stepper = steps.Stepper(model, opt, nn.CrossEntropyLoss(), make_batch, 16, cuda, contextlib.nullcontext, True)
+    stepper.expect({16: 40, 24: steps.MIN_USES_FOR_A_GRAPH - 1})
+    for width in (16, 24) * 3:
+        stepper.step(torch.arange(16, device=cuda), width)
+    assert set(stepper.graphs) == {16}
