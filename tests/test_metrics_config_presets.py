@@ -51,4 +51,4 @@ def test_presets_take_bigger_batches_on_a_gpu():
     assert presets.preset_settings("balanced", 384, device_type="cpu").batch_size == 32
     gpu = presets.preset_settings("balanced", 384, device_type="cuda")
     assert gpu.batch_size == 64
-    assert gpu.learning_rate == presets.preset_settings("balanced", 384).learning_rate
+    assert gpu.learning_rate == pytest.approx(2 ** 0.5 * presets.preset_settings("balanced", 384).learning_rate)
