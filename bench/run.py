@@ -474,7 +474,7 @@ def extras_notes(results: dict) -> list[str]:
     if fr:
         notes.append(f"Freezing: default preset (method-aware lr), 1 epoch over {fr['rows']} {fr['data']} rows, "
                      f"{fr['validation_rows']} validation rows; epoch time = the studio's train_seconds (one epoch plus "
-                     "one validation pass); the frozen layers' outputs for train, validation and test are computed once "
+                     "one validation pass); the frozen layers' outputs for the training and validation rows are computed once "
                      "before training and that time is reported separately.")
         for label, r in fr["runs"].items():
             if not r.get("ok"):
@@ -546,7 +546,34 @@ def plots(results: dict, out: Path) -> str | None:
     fig.update_xaxes(title_text="step", row=3, col=2)
     path = out / "comparison.html"
     fig.write_html(path, include_plotlyjs="directory")
+    snapshot(path, out / "comparison.png")
     return str(path)
+
+
+def snapshot(html: Path, png: Path) -> bool:
+    """A PNG of the plot page, for keeping beside the figures; through the headless Chromium the end-to-end
+    test uses. Skipped (False) when Playwright or Chromium is missing."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return False
+    if not chromium:
+        return False
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run"]
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=flags)
+            page = browser.new_page(viewport={"width": 1400, "height": 1150})
+            page.goto(html.as_uri())
+            page.wait_for_selector(".main-svg", timeout=30_000)
+            page.screenshot(path=str(png), full_page=True)
+            browser.close()
+    except Exception as err:  # a plot that cannot be photographed must not lose the figures
+        log(f"no PNG of the plots: {err}")
+        return False
+    return True
 
 
 def strip_for_json(obj):
@@ -609,7 +636,7 @@ def write_outputs(results: dict, out: Path) -> None:
     (out / "results.md").write_text(md, encoding="utf-8")
     (out / "results.json").write_text(json.dumps(strip_for_json(results), indent=2, default=str), encoding="utf-8")
     plot = plots(results, out)
-    log(f"wrote {out / 'results.txt'}, results.md, results.json" + (f", {Path(plot).name}" if plot else
+    log(f"wrote {out / 'results.txt'}, results.md, results.json" + (f", {Path(plot).name} (+ .png)" if plot else
         " (plotly is not installed: no plots)") + f"; {results.get('bench_wall_s', 0) / 60:.1f} min of measuring")
 
 

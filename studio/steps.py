@@ -85,7 +85,8 @@ class Stepper:
         static_index = torch.zeros(self.batch_size, dtype=torch.long, device=self.device)
         g = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(g, pool=self.pool):
+            # thread_local: the app's other threads may use the GPU (the playground) while a run captures
+            with torch.cuda.graph(g, pool=self.pool, capture_error_mode="thread_local"):
                 self._compute(static_index, width)
         except torch.OutOfMemoryError:
             raise

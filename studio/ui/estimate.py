@@ -3,8 +3,12 @@
 The anchor is a measurement (bench/run.py, a quiet 2-core CPU): all-MiniLM-L6-v2 (6 layers, 384
 wide), full fine-tuning on sst2 sentences of about 13 tokens, trained about 120 samples/s at batch
 32 and 80 at batch 16. Per sample that is a fixed part (the optimizer and embeddings, paid once per
-batch) plus a part that grows with the tokens and with layers x width^2, plus a per-step overhead. Other models, methods and devices are scaled from there; a
-GPU is assumed to be about a hundred times faster. Good to a factor of two, not better.
+batch) plus a part that grows with the tokens and with layers x width^2, plus a per-step overhead. Other models and methods are scaled from there.
+
+A CUDA GPU is anchored on an H100 instead: a step replayed from a CUDA graph costs about 4 ms
+whatever the batch for a small model, plus arithmetic measured on BERT-base (22.6 ms for 64 x 128
+tokens), plus capturing the graphs once; evaluation runs eagerly, about 6 ms a batch. An Apple GPU
+is taken as ten times the CPU. Good to a factor of two, not better.
 """
 from __future__ import annotations
 
@@ -16,7 +20,11 @@ REF_THREADS = 2
 SECONDS_PER_TOKEN = 0.0002       # per sample, per token, at REF_WORK on REF_THREADS threads
 SECONDS_PER_STEP = 0.055         # Python and data handling per optimizer step, whatever the model
 SECONDS_FIXED = 0.004            # per sample at batch 32, for REF_PARAMS trainable parameters (optimizer, embeddings)
-SPEEDUP = {"cpu": 1.0, "mps": 10.0, "cuda": 100.0}
+SPEEDUP = {"cpu": 1.0, "mps": 10.0}
+GPU_SECONDS_PER_STEP = 0.004     # a replayed training step of a small model, mostly fixed overhead
+GPU_SECONDS_PER_TOKEN = 2.8e-6 / 8  # per token at REF_WORK (BERT-base, 8x the work, 22.6 ms for 8,192 tokens)
+GPU_SETUP_SECONDS = 2.0          # warming up and capturing one graph per batch width
+GPU_SECONDS_PER_EVAL_BATCH = 0.006
 FORWARD_SHARE = 1 / 3            # a forward pass alone costs about a third of forward + backward
 BYTES_PER_ACTIVATION = 48        # per token, per width unit, per trained layer (fp32, attention included)
 
@@ -33,14 +41,16 @@ def estimate_run(*, layers: int, width: int, total_params: int, trainable_params
                  batch_size: int, tokens: float, longest_tokens: float, device: str, threads: int) -> Estimate:
     layers = max(1, layers)
     work = layers * width ** 2 / REF_WORK
+    if device == "cuda":
+        return _estimate_gpu(work=work, total_params=total_params, trainable_params=trainable_params, method=method,
+                             freeze_layers=freeze_layers, layers=layers, width=width, train_rows=train_rows,
+                             eval_rows=eval_rows, evaluations=evaluations, epochs=epochs, batch_size=batch_size,
+                             tokens=tokens, longest_tokens=longest_tokens)
     speed = SPEEDUP.get(device, 1.0) * (threads / REF_THREADS if device == "cpu" else 1.0)
     per_token = SECONDS_PER_TOKEN * work * tokens / speed
-    trained_layers = layers
-    if method == "freeze":
-        frozen = layers if freeze_layers < 0 else min(freeze_layers, layers)
-        trained_layers = layers - frozen
+    trained_layers = _trained_layers(method, freeze_layers, layers)
     # Frozen layers are computed once (a forward pass); trained ones every step, forward and backward.
-    train_share = trained_layers / layers if method == "freeze" else (0.8 if method == "lora" else 1.0)
+    train_share = _train_share(method, trained_layers, layers)
     batch_size = max(1, batch_size)
     optimizer = SECONDS_FIXED * (trainable_params / REF_PARAMS) * (32 / batch_size)
     fixed = (SECONDS_PER_STEP / batch_size + optimizer) / speed
@@ -49,6 +59,37 @@ def estimate_run(*, layers: int, width: int, total_params: int, trainable_params
     if method == "freeze":
         seconds += (train_rows + eval_rows) * per_token * FORWARD_SHARE * (1 - trained_layers / layers)
     seconds += eval_rows * (evaluations + 1) * per_token * FORWARD_SHARE
-    memory = (total_params * 4 + trainable_params * 12
-              + batch_size * longest_tokens * width * max(1, trained_layers) * BYTES_PER_ACTIVATION)
+    memory = _memory(total_params, trainable_params, batch_size, longest_tokens, width, trained_layers)
     return Estimate(seconds=seconds, memory_bytes=memory, samples_per_s=1 / per_sample if per_sample else 0.0)
+
+
+def _trained_layers(method: str, freeze_layers: int, layers: int) -> int:
+    if method != "freeze":
+        return layers
+    return layers - (layers if freeze_layers < 0 else min(freeze_layers, layers))
+
+
+def _train_share(method: str, trained_layers: int, layers: int) -> float:
+    return trained_layers / layers if method == "freeze" else (0.8 if method == "lora" else 1.0)
+
+
+def _memory(total_params: int, trainable_params: int, batch_size: int, longest_tokens: float, width: int,
+            trained_layers: int) -> float:
+    return (total_params * 4 + trainable_params * 12
+            + batch_size * longest_tokens * width * max(1, trained_layers) * BYTES_PER_ACTIVATION)
+
+
+def _estimate_gpu(*, work: float, total_params: int, trainable_params: int, method: str, freeze_layers: int,
+                  layers: int, width: int, train_rows: int, eval_rows: int, evaluations: int, epochs: float,
+                  batch_size: int, tokens: float, longest_tokens: float) -> Estimate:
+    batch_size = max(1, batch_size)
+    trained_layers = _trained_layers(method, freeze_layers, layers)
+    train_share = _train_share(method, trained_layers, layers)
+    per_token = GPU_SECONDS_PER_TOKEN * work * tokens
+    per_step = GPU_SECONDS_PER_STEP + batch_size * per_token * train_share
+    steps = -(-train_rows // batch_size) * epochs
+    eval_batches = -(-eval_rows // max(64, 2 * batch_size))
+    seconds = (GPU_SETUP_SECONDS + steps * per_step
+               + (evaluations + 1) * (eval_batches * GPU_SECONDS_PER_EVAL_BATCH + eval_rows * per_token * FORWARD_SHARE))
+    memory = _memory(total_params, trainable_params, batch_size, longest_tokens, width, trained_layers)
+    return Estimate(seconds=seconds, memory_bytes=memory, samples_per_s=batch_size / per_step)

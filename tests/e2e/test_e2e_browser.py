@@ -99,10 +99,12 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
 
     # 2. Model: the tiny model is pre-selected; freezing a layer changes the trainable share live.
     _open_tab(page, "model")
-    page.wait_for_function("document.querySelector('#trainable-params').innerText.includes('100.0%')")
+    page.wait_for_function("document.querySelector('#trainable-params').innerText.includes('%')")
+    full_share = page.inner_text("#trainable-params")
     page.get_by_label("Freeze bottom layers").check()
     page.wait_for_selector("#freeze-depth", state="visible")
-    page.wait_for_function("!document.querySelector('#trainable-params').innerText.includes('100.0%')")
+    page.wait_for_function("(full) => { const t = document.querySelector('#trainable-params').innerText; "
+                           "return t.includes('%') && t !== full; }", arg=full_share)
     page.get_by_label("Full fine-tuning").check()
     page.get_by_label("Quick").check()
     page.click("#advanced")

@@ -1,0 +1,29 @@
+"""The time estimate against runs measured in BENCHMARKS.md (it promises a factor of two)."""
+import pytest
+
+from studio.ui.estimate import estimate_run
+
+MINILM = dict(layers=6, width=384, total_params=22_700_000, trainable_params=11_000_000, method="full",
+              freeze_layers=0, longest_tokens=40)
+
+
+@pytest.mark.parametrize("rows, eval_rows, tokens, measured_s", [
+    (9_003, 4_080, 12, 6.4),    # banking77, default preset, H100
+    (20_000, 2_872, 13, 9.4),   # sst2 20k, default preset, H100
+])
+def test_gpu_estimate_is_within_a_factor_of_two(rows, eval_rows, tokens, measured_s):
+    e = estimate_run(**MINILM, train_rows=rows, eval_rows=eval_rows, evaluations=6, epochs=6, batch_size=64,
+                     tokens=tokens, device="cuda", threads=16)
+    assert measured_s / 2 <= e.seconds <= measured_s * 2
+
+
+def test_freezing_and_smaller_data_take_less_time():
+    base = dict(MINILM, train_rows=4_000, eval_rows=1_000, evaluations=3, epochs=3, batch_size=32, tokens=13,
+                device="cpu", threads=2)
+    full = estimate_run(**base)
+    frozen = estimate_run(**dict(base, method="freeze", freeze_layers=4))
+    smaller = estimate_run(**dict(base, train_rows=1_000))
+    assert frozen.seconds < full.seconds and smaller.seconds < full.seconds
+    assert frozen.memory_bytes < full.memory_bytes
+    gpu = estimate_run(**dict(base, device="cuda"))
+    assert gpu.seconds < full.seconds / 10
