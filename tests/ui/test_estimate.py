@@ -17,6 +17,16 @@ def test_gpu_estimate_is_within_a_factor_of_two(rows, eval_rows, tokens, measure
     assert measured_s / 2 <= e.seconds <= measured_s * 2
 
 
+@pytest.mark.parametrize("rows, eval_rows, tokens, measured_s", [
+    (4_000, 1_272, 13.6, 140.8),   # sst2 4,000 rows, default preset, quiet 2-core CPU
+    (9_003, 4_080, 12, 393.3),     # banking77, default preset, quiet 2-core CPU
+])
+def test_cpu_estimate_is_within_a_factor_of_two(rows, eval_rows, tokens, measured_s):
+    e = estimate_run(**MINILM, train_rows=rows, eval_rows=eval_rows, evaluations=6, epochs=6, batch_size=32,
+                     tokens=tokens, device="cpu", threads=2)
+    assert measured_s / 2 <= e.seconds <= measured_s * 2
+
+
 def test_freezing_and_smaller_data_take_less_time():
     base = dict(MINILM, train_rows=4_000, eval_rows=1_000, evaluations=3, epochs=3, batch_size=32, tokens=13,
                 device="cpu", threads=2)
