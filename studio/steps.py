@@ -17,7 +17,9 @@ import torch
 from torch import nn
 
 
-MIN_USES_FOR_A_GRAPH = 12
+# Capturing costs about as much as a few eager steps (H100, MiniLM: a 2-epoch LoRA run on banking77 trained
+# in 9.9 s when a width needed 12 uses to be captured, 4.0 s at 4).
+MIN_USES_FOR_A_GRAPH = 4
 
 
 class Stepper:
@@ -54,8 +56,7 @@ class Stepper:
         self.loss_sum.add_(loss.detach())
 
     def expect(self, uses: dict[int, float]) -> None:
-        """How many more full batches each width will get. A capture costs about ten eager steps, so a width
-        too rare to repay it runs eagerly."""
+        """How many more full batches each width will get; a width too rare to repay its capture runs eagerly."""
         self.expected_uses = uses
 
     def step(self, index: torch.Tensor, width: int) -> None:
