@@ -43,12 +43,16 @@ def pad_batch(rows: list[list[int]], pad_id: int, device: torch.device) -> tuple
     return ids.to(device, non_blocking=True), mask.to(device, non_blocking=True)
 
 
-def padded_width(width: int, device: torch.device, limit: int | None = None) -> int:
+def padded_width(width: int, device: torch.device) -> int:
     """On a GPU widths go up in steps of 8 (tensor cores like them, and fewer shapes mean fewer CUDA graphs);
     on a CPU every extra token costs, so there is no rounding."""
-    if device.type == "cuda":
-        width = -(-width // 8) * 8
-    return min(width, limit) if limit else width
+    return -(-width // 8) * 8 if device.type == "cuda" else width
+
+
+def epoch_order(batches: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:
+    """The epoch's batches as row-number tensors on the device, sent in one copy."""
+    flat = torch.as_tensor(np.concatenate(batches), dtype=torch.long).to(device)
+    return list(torch.split(flat, [len(b) for b in batches]))
 
 
 class Packed:
@@ -65,7 +69,6 @@ class Packed:
         self.starts = torch.as_tensor(starts, dtype=torch.long, device=device)
         self.sizes = torch.as_tensor(self.lengths, dtype=torch.long, device=device)
         self.device = device
-        self.max_length = int(self.lengths.max()) if len(rows) else 0
 
     def __len__(self) -> int:
         return len(self.lengths)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -137,8 +136,3 @@ def optimizer_for(model: nn.Module, lr: float, weight_decay: float, device: torc
     rate = torch.tensor(lr, dtype=torch.float32, device=device) if capturable and cuda else lr
     return torch.optim.AdamW(groups, lr=rate, fused=cuda, capturable=capturable and cuda)
 
-
-def epoch_order(batches: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:
-    """The epoch's batches as row-number tensors on the device, sent in one copy."""
-    flat = torch.as_tensor(np.concatenate(batches), dtype=torch.long).to(device)
-    return list(torch.split(flat, [len(b) for b in batches]))

@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from . import data, metrics, models
-from .batches import Packed, length_grouped_batches, pad_batch, sorted_batches, tokenize
-from .steps import Stepper, epoch_order, optimizer_for, set_learning_rate, warmup_then_linear
+from .batches import Packed, epoch_order, length_grouped_batches, pad_batch, sorted_batches, tokenize
+from .steps import Stepper, optimizer_for, set_learning_rate, warmup_then_linear
 from .config import RunConfig
 
 Emit = Callable[[dict], None]
@@ -229,10 +229,8 @@ def predict_split(model: nn.Module, split: Inputs, batch_size: int, autocast, lo
         parts.append(torch.softmax(logits, -1))
         order.append(index)
     model.train(was_training)
-    probs = np.zeros((len(split), parts[0].shape[1]), dtype=np.float32) if parts else np.zeros((0, 0), np.float32)
-    if parts:
-        probs[np.concatenate(order)] = torch.cat(parts).cpu().numpy()
-    return total_loss.item() / max(1, len(split)), probs
+    probs = torch.cat(parts).cpu().numpy()[np.argsort(np.concatenate(order))]  # back to the split's row order
+    return total_loss.item() / len(split), probs
 
 
 MIN_GAIN = 0.002  # validation macro-F1 must rise this much for early stopping to count it as progress
@@ -361,7 +359,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
             for index, rows, width in zip(batches, epoch_order(batches, device), widths):
                 if should_stop():
                     raise Cancelled()
-                set_learning_rate(optimizer, t.learning_rate * lr_factor(step))
+                lr = t.learning_rate * lr_factor(step)
+                set_learning_rate(optimizer, lr)
                 stepper.step(rows, width)
                 step += 1
                 seen += len(index)
@@ -371,7 +370,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                     elapsed = now - started
                     emit({"type": "step", "step": step, "epoch": round(step / steps_per_epoch, 3),
                           "loss": round(stepper.read_loss(), 5),
-                          "lr": t.learning_rate * lr_factor(step - 1),
+                          "lr": lr,
                           "samples_per_s": round((seen - seen_at_last_log) / max(now - last_log, 1e-9), 1),
                           "progress": round(step / total_steps, 4),
                           "eta_s": round(elapsed / step * (total_steps - step), 1)})

@@ -25,7 +25,12 @@ def test_sorted_batches_go_longest_first():
 def test_widths_round_up_to_eight_on_a_gpu_only():
     assert batches.padded_width(13, CPU) == 13
     assert batches.padded_width(13, torch.device("cuda")) == 16
-    assert batches.padded_width(13, torch.device("cuda"), limit=14) == 14
+
+
+def test_epoch_order_keeps_batches_apart():
+    groups = [np.array([3, 1]), np.array([0]), np.array([2, 4, 5])]
+    order = batches.epoch_order(groups, CPU)
+    assert [o.tolist() for o in order] == [[3, 1], [0], [2, 4, 5]]
 
 
 def test_packed_ids_gather_like_padding_row_by_row():

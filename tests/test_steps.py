@@ -58,12 +58,6 @@ def test_optimizer_skips_weight_decay_on_biases_and_norms():
     assert isinstance(decay["lr"], float)  # capturable only means something on CUDA
 
 
-def test_epoch_order_keeps_batches_apart():
-    batches = [np.array([3, 1]), np.array([0]), np.array([2, 4, 5])]
-    order = steps.epoch_order(batches, torch.device("cpu"))
-    assert [o.tolist() for o in order] == [[3, 1], [0], [2, 4, 5]]
-
-
 def test_stepper_learns_and_reports_the_mean_loss():
     cpu = torch.device("cpu")
     model = tiny_classifier(dropout=0.0).train()
