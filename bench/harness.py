@@ -9,8 +9,8 @@ import io
 import math
 import os
 import platform
+import random
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +56,6 @@ def write_rows(path: str | Path, data: Rows, index: list[int] | None = None) -> 
     return path
 
 
-def _rng(seed: int):
-    import random
-    return random.Random(seed)
-
-
 def stratified_indices(labels: list[str], n: int, seed: int = 42, candidates: list[int] | None = None) -> list[int]:
     """n indices (sorted) drawn from `candidates` (default: all) in the classes' proportions.
 
@@ -95,7 +90,7 @@ def stratified_indices(labels: list[str], n: int, seed: int = 42, candidates: li
         c = max(classes, key=lambda c: (quota[c], c))
         quota[c] -= 1
         left += 1
-    rng = _rng(seed)
+    rng = random.Random(seed)
     chosen = []
     for c in classes:
         chosen += rng.sample(by_class[c], min(quota[c], len(by_class[c])))
@@ -386,6 +381,3 @@ def shared_note(load_average: list[float] | None, cores: int, own_threads: int |
                 "other processes probably shared the cores during this measurement")
     return None
 
-
-def label_counts(labels: list[str]) -> dict[str, int]:
-    return dict(Counter(labels))

@@ -45,8 +45,7 @@ def log(message: str) -> None:
 
 
 # --- one child process, measured ------------------------------------------------------------
-def run_measured(cmd: list[str], log_path: Path, env: dict | None = None, timeout: float | None = None,
-                 cwd: Path = ROOT) -> dict:
+def run_measured(cmd: list[str], log_path: Path, env: dict | None = None, timeout: float | None = None) -> dict:
     """Run cmd; stream its stdout with timestamps (seconds since spawn); its RSS high-water mark from wait4."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                 "TOKENIZERS_PARALLELISM": "false", **(env or {})}
@@ -57,7 +56,7 @@ def run_measured(cmd: list[str], log_path: Path, env: dict | None = None, timeou
         err.write("$ " + " ".join(map(str, cmd)) + "\n")
         err.flush()
         t0 = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=err, cwd=cwd, env=full_env,
+        proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=err, cwd=ROOT, env=full_env,
                                 text=True, encoding="utf-8", errors="replace")
 
         def read():
@@ -101,14 +100,12 @@ def tail(path: str, n: int = 6) -> str:
 
 
 # --- data ------------------------------------------------------------------------------------
-def prepare(name: str, rows: int | None, val_rows: int | None, work: Path, seed: int = 42) -> dict:
+def prepare(name: str, rows: int | None, work: Path, seed: int = 42) -> dict:
     """Write the training rows (both sides train on them) and the validation rows (studio only) as files."""
     train_rel, test_rel, text_col, label_col = DATASETS[name]
     data = harness.read_rows(SHARED / "datasets" / train_rel)
     texts, labels = data.column(text_col), data.column(label_col)
     n_train, n_val = harness.default_val_rows(rows, len(data.rows))
-    if val_rows is not None:
-        n_val = val_rows
     train_idx, val_idx = harness.train_val_indices(texts, labels, n_train, n_val, seed)
     ext = ".tsv" if data.tsv else ".csv"
     folder = work / name
@@ -142,7 +139,7 @@ def run_reference(ds: dict, model: str, args, logs: Path) -> dict:
     if out is None:
         res["error"] = f"exit {m['returncode']}{' (timed out)' if m['timed_out'] else ''}: {tail(m['log'])}"
         return res
-    full_steps = harness.seed_total_steps(out["train_rows"], out["bs"], 3)
+    full_steps = harness.seed_total_steps(out["train_rows"], out["bs"], SEED_RECIPE_SETTINGS["epochs"])
     res.update({"train_samples_per_s": out["train_samples_per_s"], "train_wall_s": out["train_wall_s"],
                 "accuracy": out["eval_accuracy"], "macro_f1": out["eval_macro_f1"], "steps": out["steps"],
                 "full_steps": full_steps, "complete": out["steps"] >= full_steps, "train_rows": out["train_rows"],
@@ -345,7 +342,7 @@ def config_title(kind: str, studio: dict) -> str:
     return f"studio, default preset ({how})"
 
 
-def dataset_tables(ds_result: dict, device: str) -> list[tuple[str, list[dict], list[str]]]:
+def dataset_tables(ds_result: dict, device: str, cores: int) -> list[tuple[str, list[dict], list[str]]]:
     out = []
     ref = ds_result["reference"]
     complete = bool(ref.get("complete")) if ref.get("ok") else True  # no reference: figures missing, not capped
@@ -371,7 +368,6 @@ def dataset_tables(ds_result: dict, device: str) -> list[tuple[str, list[dict], 
             notes.append(f"Studio: {studio.get('steps')} steps ({done} epochs) of batch {studio.get('batch_size')}, "
                          f"lr {studio.get('learning_rate')}; best validation checkpoint at step {studio.get('best_step')}; "
                          "training wall time includes its validation passes (the reference runs none).")
-        cores = harness.usable_cores()
         for who, r in (("reference", ref), ("studio", studio)):
             shared = harness.shared_note(r.get("load_average"), cores)
             if shared:
@@ -433,7 +429,7 @@ def render(results: dict) -> tuple[str, str]:
                     "about the targets.")
     text, md = ["\n".join(head)], ["# Benchmark results\n", "\n".join(f"- {h}" for h in head)]
     for ds in results["datasets"]:
-        for title, rows, notes in dataset_tables(ds, m["device"]):
+        for title, rows, notes in dataset_tables(ds, m["device"], m["cores"]):
             table = harness.comparison_table_rows(rows)
             text.append(harness.text_table(harness.COMPARISON_HEADER, table, title) + "\n" +
                         "\n".join(f"  * {n}" for n in notes))
@@ -449,7 +445,7 @@ def render(results: dict) -> tuple[str, str]:
 
 def extras_notes(results: dict) -> list[str]:
     notes = []
-    cores = harness.usable_cores()
+    cores = results["machine"]["cores"]  # the measuring machine's, also when rendering elsewhere
     parts = [(f"start to first loss ({n})", r) for n, r in (results.get("first_loss") or {}).items()]
     parts += [("playground and batch classification", results.get("inference") or {}),
               ("inspect", results.get("inspect") or {})]
@@ -488,14 +484,10 @@ def extras_notes(results: dict) -> list[str]:
             notes.append(f"Start to first loss ({name}) failed: {fl.get('error')}")
     mfu = results.get("mfu")
     if mfu:
-        notes.append(f"MFU: {mfu.get('device_name')}, step {fmt_num(mfu.get('step_s'), 4)} s, "
-                     f"{fmt_num((mfu.get('achieved_flops') or 0) / 1e12, 1)} TFLOP/s achieved of "
-                     f"{fmt_num((mfu.get('peak_bf16_flops') or 0) / 1e12, 0)} peak. {mfu.get('error', '')}")
+        notes.append(f"MFU: {mfu.get('device_name')}, step {harness.fmt(mfu.get('step_s'), '{:.4f}')} s, "
+                     f"{harness.fmt((mfu.get('achieved_flops') or 0) / 1e12, '{:.1f}')} TFLOP/s achieved of "
+                     f"{harness.fmt((mfu.get('peak_bf16_flops') or 0) / 1e12, '{:.0f}')} peak. {mfu.get('error', '')}")
     return notes
-
-
-def fmt_num(x, digits):
-    return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 def fmt_load(load) -> str:
@@ -532,9 +524,6 @@ def plots(results: dict, out: Path) -> str | None:
         fig.add_trace(go.Bar(x=labels, y=[fr[k].get("cache_s") or 0 for k in labels], name="one-time cache",
                              marker_color="#f59e0b", showlegend=False), row=3, col=1)
     for d in results["datasets"]:
-        ref = d.get("reference") or {}
-        if not ref.get("losses") and ref.get("log") and Path(ref["log"]).exists():  # an older results.json
-            ref["losses"] = reference_losses(Path(ref["log"]).read_text(encoding="utf-8", errors="replace").splitlines())
         for who in ("reference", "same_recipe", "default_preset"):
             losses = (d.get(who) or {}).get("losses") or []
             if losses:
@@ -574,14 +563,6 @@ def snapshot(html: Path, png: Path) -> bool:
         log(f"no PNG of the plots: {err}")
         return False
     return True
-
-
-def strip_for_json(obj):
-    if isinstance(obj, dict):
-        return {k: strip_for_json(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [strip_for_json(v) for v in obj]
-    return obj
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -634,7 +615,7 @@ def write_outputs(results: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.txt").write_text(text, encoding="utf-8")
     (out / "results.md").write_text(md, encoding="utf-8")
-    (out / "results.json").write_text(json.dumps(strip_for_json(results), indent=2, default=str), encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     plot = plots(results, out)
     log(f"wrote {out / 'results.txt'}, results.md, results.json" + (f", {Path(plot).name} (+ .png)" if plot else
         " (plotly is not installed: no plots)") + f"; {results.get('bench_wall_s', 0) / 60:.1f} min of measuring")
@@ -643,7 +624,12 @@ def write_outputs(results: dict, out: Path) -> None:
 def main(argv=None) -> int:
     a = parse_args(argv)
     if a.render:
-        write_outputs(json.loads(Path(a.render).read_text(encoding="utf-8")), Path(a.out))
+        results = json.loads(Path(a.render).read_text(encoding="utf-8"))
+        for d in results["datasets"]:  # results written before the reference's losses were kept
+            ref = d.get("reference") or {}
+            if not ref.get("losses") and ref.get("log") and Path(ref["log"]).exists():
+                ref["losses"] = reference_losses(Path(ref["log"]).read_text(encoding="utf-8", errors="replace").splitlines())
+        write_outputs(results, Path(a.out))
         return 0
     import torch
     if a.device == "cuda" and not torch.cuda.is_available():
@@ -675,7 +661,7 @@ def main(argv=None) -> int:
         keep_model = None
         for name in datasets:
             rows = a.sst2_rows if name == "sst2" else a.banking77_rows
-            ds = prepare(name, rows, None, work)
+            ds = prepare(name, rows, work)
             fair = (f"Same rows for both: {ds['train_rows']:,} training rows (stratified, seed 42) of {name}'s "
                     f"{ds['pool_rows']:,}; the studio also gets {ds['validation_rows']:,} validation rows drawn from the "
                     f"rest of the training file (none repeats a training text), which neither side trains on; "
@@ -724,8 +710,8 @@ def main(argv=None) -> int:
 def brief(r: dict) -> str:
     if not r.get("ok"):
         return f"FAILED: {r.get('error')}"
-    return (f"{r.get('train_samples_per_s')} samples/s, {fmt_num(r.get('train_wall_s'), 1)} s training, "
-            f"accuracy {fmt_num(r.get('accuracy'), 4)}, peak {r.get('peak_rss_mb', 0):.0f} MB")
+    return (f"{r.get('train_samples_per_s')} samples/s, {harness.fmt(r.get('train_wall_s'), '{:.1f}')} s training, "
+            f"accuracy {harness.fmt(r.get('accuracy'), '{:.4f}')}, peak {r.get('peak_rss_mb', 0):.0f} MB")
 
 
 if __name__ == "__main__":

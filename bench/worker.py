@@ -42,7 +42,6 @@ def cmd_train(a) -> int:
     config = RunConfig.from_dict(json.loads(Path(a.config).read_text()))
     events: list[dict] = []
     first_step = {"seen": False}
-    t_call = time.perf_counter()
 
     def emit(event: dict) -> None:
         now = time.perf_counter() - t_call
@@ -157,7 +156,7 @@ def cmd_mfu(a) -> int:
     mask = torch.ones_like(ids)
     labels = torch.randint(0, 2, (a.batch,), device=device)
     index = torch.arange(a.batch, device=device)
-    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False)  # noqa: E731
+    autocast = steps.bf16_autocast if device.type == "cuda" else (lambda: torch.autocast("cpu", dtype=torch.bfloat16))
 
     def timed(use_graphs: bool) -> float:
         stepper = steps.Stepper(model, optimizer, nn.CrossEntropyLoss(),

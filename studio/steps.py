@@ -106,6 +106,11 @@ class Stepper:
         return value
 
 
+def bf16_autocast():
+    """bf16 autocast on CUDA, without the weight-cast cache: a CUDA graph must recompute the casts at every replay."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
+
+
 def set_learning_rate(optimizer: torch.optim.Optimizer, value: float) -> None:
     """Works for a float learning rate and for the tensor one a CUDA graph reads at each replay."""
     for group in optimizer.param_groups:

@@ -24,7 +24,7 @@ from torch import nn
 
 from . import data, metrics, models
 from .batches import Packed, epoch_order, length_grouped_batches, pad_batch, sorted_batches, tokenize
-from .steps import Stepper, optimizer_for, set_learning_rate, warmup_then_linear
+from .steps import Stepper, bf16_autocast, optimizer_for, set_learning_rate, warmup_then_linear
 from .config import RunConfig
 
 Emit = Callable[[dict], None]
@@ -268,9 +268,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     seed_everything(t.seed)
     device = pick_device(t.device)
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    # No weight-cast cache: a CUDA graph must recompute the casts at every replay.
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)) if use_bf16 \
-        else contextlib.nullcontext
+    autocast = bf16_autocast if use_bf16 else contextlib.nullcontext
 
     # Data: read, split, tokenize once, and keep on the training device.
     splits = prepare_splits(config)

@@ -81,7 +81,7 @@ def test_stepper_learns_and_reports_the_mean_loss():
 def test_graphed_steps_match_eager_steps():
     cuda = torch.device("cuda")
     packed, make_batch = toy_split(cuda, rows=64)
-    autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)  # noqa: E731
+    autocast = steps.bf16_autocast
     finals = {}
     for graphs in (False, True):
         model = tiny_classifier(dropout=0.0).to(cuda).train()

@@ -26,11 +26,8 @@ def keep_upload(studio: Studio, path: str | None) -> str | None:
     if not path:
         return None
     source = Path(path)
-    digest = hashlib.sha256()
     with open(source, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    digest = digest.hexdigest()[:10]
+        digest = hashlib.file_digest(f, "sha256").hexdigest()[:10]
     target = studio.uploads_dir / digest / source.name  # the file keeps its own name in the runs table
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -42,18 +42,21 @@ def estimate_run(*, layers: int, width: int, total_params: int, trainable_params
                  freeze_layers: int, train_rows: int, eval_rows: int, evaluations: int, epochs: float,
                  batch_size: int, tokens: float, longest_tokens: float, device: str, threads: int) -> Estimate:
     layers = max(1, layers)
+    batch_size = max(1, batch_size)
     work = layers * width ** 2 / REF_WORK
+    trained_layers = layers
+    if method == "freeze":
+        trained_layers -= layers if freeze_layers < 0 else min(freeze_layers, layers)
+    # Frozen layers are computed once (a forward pass); trained ones every step, forward and backward.
+    train_share = trained_layers / layers if method == "freeze" else (0.8 if method == "lora" else 1.0)
+    memory = (total_params * 4 + trainable_params * 12
+              + batch_size * longest_tokens * width * max(1, trained_layers) * BYTES_PER_ACTIVATION)
     if device == "cuda":
-        return _estimate_gpu(work=work, total_params=total_params, trainable_params=trainable_params, method=method,
-                             freeze_layers=freeze_layers, layers=layers, width=width, train_rows=train_rows,
-                             eval_rows=eval_rows, evaluations=evaluations, epochs=epochs, batch_size=batch_size,
-                             tokens=tokens, longest_tokens=longest_tokens)
+        seconds, samples_per_s = _gpu_time(work * tokens, train_share, train_rows, eval_rows, evaluations, epochs,
+                                           batch_size)
+        return Estimate(seconds=seconds, memory_bytes=memory, samples_per_s=samples_per_s)
     speed = SPEEDUP.get(device, 1.0) * (threads / REF_THREADS if device == "cpu" else 1.0)
     per_token = SECONDS_PER_TOKEN * work * tokens / speed
-    trained_layers = _trained_layers(method, freeze_layers, layers)
-    # Frozen layers are computed once (a forward pass); trained ones every step, forward and backward.
-    train_share = _train_share(method, trained_layers, layers)
-    batch_size = max(1, batch_size)
     optimizer = SECONDS_FIXED * (trainable_params / REF_PARAMS) * (32 / batch_size)
     fixed = (SECONDS_PER_STEP / batch_size + optimizer) / speed
     per_sample = per_token * train_share + fixed
@@ -61,37 +64,17 @@ def estimate_run(*, layers: int, width: int, total_params: int, trainable_params
     if method == "freeze":
         seconds += (train_rows + eval_rows) * per_token * FORWARD_SHARE * (1 - trained_layers / layers)
     seconds += eval_rows * (evaluations + 1) * per_token * FORWARD_SHARE
-    memory = _memory(total_params, trainable_params, batch_size, longest_tokens, width, trained_layers)
     return Estimate(seconds=seconds, memory_bytes=memory, samples_per_s=1 / per_sample if per_sample else 0.0)
 
 
-def _trained_layers(method: str, freeze_layers: int, layers: int) -> int:
-    if method != "freeze":
-        return layers
-    return layers - (layers if freeze_layers < 0 else min(freeze_layers, layers))
-
-
-def _train_share(method: str, trained_layers: int, layers: int) -> float:
-    return trained_layers / layers if method == "freeze" else (0.8 if method == "lora" else 1.0)
-
-
-def _memory(total_params: int, trainable_params: int, batch_size: int, longest_tokens: float, width: int,
-            trained_layers: int) -> float:
-    return (total_params * 4 + trainable_params * 12
-            + batch_size * longest_tokens * width * max(1, trained_layers) * BYTES_PER_ACTIVATION)
-
-
-def _estimate_gpu(*, work: float, total_params: int, trainable_params: int, method: str, freeze_layers: int,
-                  layers: int, width: int, train_rows: int, eval_rows: int, evaluations: int, epochs: float,
-                  batch_size: int, tokens: float, longest_tokens: float) -> Estimate:
-    batch_size = max(1, batch_size)
-    trained_layers = _trained_layers(method, freeze_layers, layers)
-    train_share = _train_share(method, trained_layers, layers)
-    per_token = GPU_SECONDS_PER_TOKEN * work * tokens
-    per_step = GPU_SECONDS_PER_STEP + batch_size * per_token * train_share
+def _gpu_time(work_tokens: float, train_share: float, train_rows: int, eval_rows: int, evaluations: int,
+              epochs: float, batch_size: int) -> tuple[float, float]:
+    """(seconds, samples/s) on a CUDA GPU: a fixed cost per replayed step plus arithmetic; work_tokens is the
+    per-example work relative to the anchor model (layers x width^2) times the tokens."""
+    per_example = GPU_SECONDS_PER_TOKEN * work_tokens
+    per_step = GPU_SECONDS_PER_STEP + batch_size * per_example * train_share
     steps = -(-train_rows // batch_size) * epochs
     eval_batches = -(-eval_rows // max(64, 2 * batch_size))
     seconds = (GPU_SETUP_SECONDS + steps * per_step
-               + (evaluations + 1) * (eval_batches * GPU_SECONDS_PER_EVAL_BATCH + eval_rows * per_token * FORWARD_SHARE))
-    memory = _memory(total_params, trainable_params, batch_size, longest_tokens, width, trained_layers)
-    return Estimate(seconds=seconds, memory_bytes=memory, samples_per_s=batch_size / per_step)
+               + (evaluations + 1) * (eval_batches * GPU_SECONDS_PER_EVAL_BATCH + eval_rows * per_example * FORWARD_SHARE))
+    return seconds, batch_size / per_step

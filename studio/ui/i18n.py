@@ -419,8 +419,8 @@ def finding_text(finding: dict, lang: str) -> str:
     if finding["code"] == "label_variants":
         d["first"] = " / ".join(map(str, (d.get("groups") or [["?"]])[0]))
     if finding["code"] == "too_few_examples":
-        d["classes"] = "、".join(map(str, (d.get("classes") or [])[:5]))
-        d["count"] = len(finding.get("details", {}).get("classes") or [])
+        classes = d.get("classes") or []
+        d["classes"], d["count"] = "、".join(map(str, classes[:5])), len(classes)
     if finding["code"] == "unknown_tokens":
         d["advice"] = t("model_unknown_cjk" if d.get("cjk") else "model_unknown_other", lang)
     try:
@@ -448,7 +448,8 @@ def _static(column: int) -> dict[str, str]:
     return {key: pair[column] for key, pair in STRINGS.items() if "{" not in pair[column]}
 
 
-I18N = gr.I18n(en=_static(0), **{"zh-CN": _static(1), "zh": _static(1)})
+_ZH = _static(1)
+I18N = gr.I18n(en=_static(0), **{"zh-CN": _ZH, "zh": _ZH})
 
 # Gradio's frontend keeps its locale in its core module; this reaches that module and sets it,
 # as the settings panel would. It runs in the page, before the handlers of the switch.

@@ -39,9 +39,11 @@ def model_facts(name: str) -> dict:
 def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
     """Parameter counts for a choice (no weights loaded), or the reason it cannot be used."""
     name = (name or "").strip() or models.DEFAULT_MODEL
+    # Settings of the methods not chosen do not change the counts: leave them out of the cache key.
+    freeze_layers = int(freeze_layers or 0) if method == "freeze" else 0
+    lora_r = int(lora_r or 8) if method == "lora" else 8
     try:
-        return {"error": None, **cached_choice(name, method, int(freeze_layers or 0), int(lora_r or 8),
-                                              max(2, int(num_labels or 2)))}
+        return {"error": None, **cached_choice(name, method, freeze_layers, lora_r, max(2, int(num_labels or 2)))}
     except models.ModelError as err:
         return {"error": str(err)}
     except Exception as err:  # a model whose layers the studio cannot find, an odd config, ...

@@ -61,8 +61,7 @@ def stop(studio: Studio, run_id: str | None, lang: str = "en") -> str:
 
 
 # --- the controls ------------------------------------------------------------------------------
-def build(studio: Studio, run_dropdown: gr.components.Component, lang: gr.components.Component,
-          blocks: gr.Blocks | None = None) -> gr.Markdown:
+def build(studio: Studio, run_dropdown: gr.components.Component, lang: gr.components.Component) -> gr.Markdown:
     with gr.Group():
         links = gr.Markdown()  # written by handlers in the page's language
         public = gr.Checkbox(True, label=I18N("share_public"))
@@ -74,6 +73,4 @@ def build(studio: Studio, run_dropdown: gr.components.Component, lang: gr.compon
     for event in (run_dropdown.change, lang.change):
         event(lambda run_id, lang: show(studio, run_id, lang), [run_dropdown, lang], links, concurrency_limit=None,
               show_progress="hidden")
-    if blocks is not None:
-        blocks.load(lambda run_id, lang: show(studio, run_id, lang), [run_dropdown, lang], links, concurrency_limit=None)
     return links

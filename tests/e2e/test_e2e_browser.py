@@ -7,7 +7,6 @@ Chromium comes from `bash scripts/install_browser.sh`; without it the test skips
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from studio.sharing import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -26,19 +27,13 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 TRAINING_TIMEOUT_MS = 150_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def studio_url(tmp_path_factory, tiny_model_dir):
     """`python launch.py` in a subprocess, on a free port, with the tiny model pre-selected."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing; install it with `bash scripts/install_browser.sh`")
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    port = _free_port()
+    port = free_port()
     runs = tmp_path_factory.mktemp("e2e-runs")
     log = open(tmp_path_factory.mktemp("e2e-log") / "studio.log", "w")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}

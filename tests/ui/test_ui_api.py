@@ -1,7 +1,6 @@
 """The studio launched for real (prevent_thread_lock=True) and driven over HTTP with gradio_client."""
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -10,21 +9,16 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
 from studio.jobs import JobManager  # noqa: E402
+from studio.sharing import free_port  # noqa: E402
 from studio.ui.app import build_app, launch  # noqa: E402
 
 LABELS = {"billing", "technical_issue", "shipping", "account_access", "refund_request", "product_question"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def studio_app(tmp_path_factory, tiny_model_dir):
     app = build_app(str(tmp_path_factory.mktemp("api-runs")), default_model=str(tiny_model_dir))
-    port = _free_port()
+    port = free_port()
     launch(app, port=port, prevent_thread_lock=True, quiet=True)
     yield app, f"http://127.0.0.1:{port}"
     app.close()
@@ -55,6 +49,7 @@ def _poll_until(client, text, timeout=120):
 def test_one_manager_per_app(studio_app):
     app, _ = studio_app
     assert isinstance(app.studio.manager, JobManager)
+    assert app.studio.manager.runs_dir == app.studio.runs_dir  # the page's runs are the ones the manager trains
 
 
 def test_sample_to_trained_model_over_http(studio_app, client, tiny_model_dir):
