@@ -129,6 +129,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "start.", "用于 LoRA：附加矩阵的大小；越大学得越多，也越占内存。8 是不错的起点。"),
     "model_trainable": ("**Trainable parameters: {trainable} of {total} ({share})**",
                         "**可训练参数**：{total} 个中的 {trainable} 个（{share}）"),
+    "model_trainable_full": ("Every layer trains; the rest is the word-embedding table, kept as pretrained.",
+                             "所有层都会训练；其余的是词向量表，保持预训练的值。"),
     "preset": ("Preset", "预设"),
     "preset_quick": ("Quick", "快速"),
     "preset_balanced": ("Balanced", "均衡"),

@@ -43,7 +43,8 @@ def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_
     freeze_layers = int(freeze_layers or 0) if method == "freeze" else 0
     lora_r = int(lora_r or 8) if method == "lora" else 8
     try:
-        return {"error": None, **cached_choice(name, method, freeze_layers, lora_r, max(2, int(num_labels or 2)))}
+        return {"error": None, "method": method,
+                **cached_choice(name, method, freeze_layers, lora_r, max(2, int(num_labels or 2)))}
     except models.ModelError as err:
         return {"error": str(err)}
     except Exception as err:  # a model whose layers the studio cannot find, an odd config, ...
@@ -53,8 +54,11 @@ def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_
 def trainable_text(choice: dict, lang: str) -> str:
     if choice.get("error"):
         return f"⛔ {choice['error']}"
-    return t("model_trainable", lang, trainable=f"{choice['trainable']:,}", total=f"{choice['total']:,}",
+    text = t("model_trainable", lang, trainable=f"{choice['trainable']:,}", total=f"{choice['total']:,}",
              share=f"{choice['share']:.1%}")
+    if choice.get("method") == "full" and choice["trainable"] < choice["total"]:
+        text += " " + t("model_trainable_full", lang)  # "full" yet under 100%: say where the rest is
+    return text
 
 
 def model_note(name: str, view: dict | None, lang: str) -> str:

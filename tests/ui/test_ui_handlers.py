@@ -131,6 +131,9 @@ def test_trainable_parameters_follow_the_method(studio):
     assert head["trainable"] < frozen["trainable"] < full["trainable"]
     assert model_tab.trainable_text(frozen, "en").startswith("**Trainable parameters:")
     assert "可训练参数" in model_tab.trainable_text(frozen, "zh-CN")
+    assert "word-embedding table" in model_tab.trainable_text(full, "en")
+    assert "word-embedding" not in model_tab.trainable_text(frozen, "en")
+    assert "词向量表" in model_tab.trainable_text(full, "zh-CN")
 
 
 def test_a_model_that_cannot_load_says_why(tmp_path, studio, view):
