@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-METHODS = ("full", "freeze", "lora")
+METHODS = ("auto", "full", "freeze", "lora")
 
 
 class ConfigError(ValueError):
@@ -32,7 +32,7 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     name: str = "all-MiniLM-L6-v2"       # catalog key, hub id or local folder
-    method: str = "full"                 # full | freeze | lora
+    method: str = "auto"                 # auto (chosen from the data at the start of training) | full | freeze | lora
     freeze_layers: int = 0               # with method=freeze: embeddings + this many bottom layers; -1 = all (head only)
     lora_r: int = 8
     lora_alpha: int = 16

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .config import TrainConfig
+from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ DEFAULT_PRESET = "balanced"
 
 
 # Fewer trained weights want bigger steps: LoRA adapters start at zero, a lone head sits on frozen features.
-METHOD_LR_FACTOR = {"full": 1.0, "freeze": 1.0, "lora": 10.0, "head": 50.0}
+METHOD_LR_FACTOR = {"auto": 1.0, "full": 1.0, "freeze": 1.0, "lora": 10.0, "head": 50.0}
 
 
 def default_batch_size(device_type: str) -> int:
@@ -62,3 +62,25 @@ def preset_settings(key: str, hidden_size: int = 384, method: str = "full", free
     return dataclasses.replace(TrainConfig(), preset=key, epochs=p.epochs, patience=p.patience,
                                evals_per_epoch=p.evals_per_epoch, learning_rate=lr,
                                batch_size=batch)
+
+
+def build_config(data: DataConfig, model_name: str, method: str = "auto", preset: str = DEFAULT_PRESET,
+                 device_type: str = "cpu", hidden_size: int = 384, layer_count: int = 0, freeze_layers: int = 0,
+                 lora_r: int = 8, overrides: dict | None = None, name: str = "") -> RunConfig:
+    """The one place a run's settings are put together, for the CLI, the UI and the benchmarks alike.
+
+    The preset gives every training value for this model size, method and device; `overrides` holds only
+    what the user changed by hand (TrainConfig field names). Freezing every layer counts as head-only.
+    """
+    if method == "freeze" and layer_count and (freeze_layers < 0 or freeze_layers >= layer_count):
+        freeze_layers = -1
+    model = ModelConfig(name=model_name, method=method, freeze_layers=freeze_layers if method == "freeze" else 0,
+                        lora_r=lora_r, lora_alpha=2 * lora_r)
+    train = preset_settings(preset, hidden_size, method, model.freeze_layers, device_type)
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ValueError(f"Unknown training setting {key!r}.")
+        if value is not None:
+            setattr(train, key, value)
+    return RunConfig(data=data, model=model, train=train, name=name)
