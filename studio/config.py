@@ -54,6 +54,7 @@ class TrainConfig:
     seed: int = 42
     device: str = "auto"                 # auto | cpu | cuda | mps
     cache_frozen: bool = True            # compute frozen layers once and reuse their outputs every epoch
+    warm_start: bool = True              # fit the head by logistic regression on the frozen model's sentence vectors first
     cuda_graphs: bool = True             # on CUDA, replay each batch width's step from a graph (far less overhead)
 
 

@@ -1,6 +1,7 @@
 """Base models: the catalog, safe loading, and how much of a model to train (full, freeze K layers, LoRA)."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,11 @@ def load_config(name: str):
 
 
 def load_model(name: str, labels: list[str]) -> nn.Module:
-    """The base model with a fresh classification head for `labels`, in float32 (fp16 weights train badly)."""
+    """The base model with a fresh classification head for `labels`, in float32 (fp16 weights train badly).
+
+    A sentence-transformers model that was trained to average its token vectors gets that averaging as a
+    fixed last layer (`add_mean_pooling`), so the head reads the sentence vector the model was trained for.
+    """
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
     hf_logging.set_verbosity_error()  # the load report's "classifier MISSING" is expected: the head is new
@@ -115,12 +120,92 @@ def load_model(name: str, labels: list[str]) -> nn.Module:
     source = resolve(name)
     try:
         check_weights(source)
-        return AutoModelForSequenceClassification.from_pretrained(
+        model = AutoModelForSequenceClassification.from_pretrained(
             source, num_labels=len(labels), id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)},
             dtype=torch.float32, use_safetensors=True, trust_remote_code=False)
     except Exception as err:
         raise _explain(name, err) from None
+    if trained_with_mean_pooling(source) and can_mean_pool(model):
+        add_mean_pooling(model)
+    return model
+
+
+# --- pooling that matches how the base model was trained -------------------------------------
+# The averaging layer computes LayerNorm(SCALE * mean + own vector): at 1000 the token's own vector moves the
+# result by about a thousandth of the mean's, while fp32 and bf16 keep the mean itself exact enough.
+MEAN_POOLING_SCALE = 1000.0
+
+
+def trained_with_mean_pooling(source: str) -> bool:
+    """A sentence-transformers folder whose Pooling module averages the token vectors (all-MiniLM and its kin)."""
+    folder = Path(source)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        pooling = next((m for m in modules if str(m.get("type", "")).endswith("Pooling")), None)
+        if pooling is None:
+            return False
+        settings = json.loads((folder / pooling.get("path", "") / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, AttributeError):
+        return False
+    return bool(settings.get("pooling_mode_mean_tokens")) and not settings.get("pooling_mode_cls_token")
+
+
+def can_mean_pool(model: nn.Module) -> bool:
+    """BERT-architecture classifiers, not yet given the averaging layer (a studio-trained model already has it)."""
+    return getattr(model.config, "model_type", "") == "bert" and not has_mean_pooling(model)
+
+
+def has_mean_pooling(model: nn.Module) -> bool:
+    return getattr(model.config, "studio_pooling", None) == "mean"
+
+
+def add_mean_pooling(model: nn.Module) -> nn.Module:
+    """Append a fixed BERT layer whose every position, CLS included, becomes the average of the token vectors.
+
+    Queries and keys are zero, so attention is uniform over the real tokens (padding is masked as usual); values
+    pass the vectors through; the feed-forward block adds nothing. The pooler becomes the identity before its
+    tanh. The result is a plain BertForSequenceClassification with one more layer: it loads with
+    `transformers.pipeline` anywhere and gives the studio's predictions.
+    """
+    from transformers.models.bert.modeling_bert import BertLayer
+    layers = layers_of(model)
+    config = model.config
+    width = config.hidden_size
+    layer = BertLayer(config, layer_idx=len(layers)).to(next(model.parameters()).dtype)
+    eye = torch.eye(width)
+    with torch.no_grad():
+        attention = layer.attention.self
+        for linear in (attention.query, attention.key, layer.intermediate.dense, layer.output.dense):
+            linear.weight.zero_()
+            linear.bias.zero_()
+        attention.value.weight.copy_(eye)
+        attention.value.bias.zero_()
+        layer.attention.output.dense.weight.copy_(eye * MEAN_POOLING_SCALE)
+        layer.attention.output.dense.bias.zero_()
+        for norm in (layer.attention.output.LayerNorm, layer.output.LayerNorm):
+            norm.weight.fill_(1.0)
+            norm.bias.zero_()
+        pooler = base_of(model).pooler.dense
+        pooler.weight.copy_(eye)
+        pooler.bias.zero_()
+    layers.append(layer.to(next(model.parameters()).device))
+    config.num_hidden_layers = len(layers)
+    config.studio_pooling = "mean"
+    return model
+
+
+def real_layer_count(model: nn.Module) -> int:
+    """Transformer layers that came with the base model (the averaging layer is not one of them)."""
+    return len(layers_of(model)) - (1 if has_mean_pooling(model) else 0)
+
+
+def freeze_pooling(model: nn.Module) -> nn.Module:
+    """The averaging layer never trains: it has nothing to learn, and any update would break the average."""
+    if has_mean_pooling(model):
+        for p in layers_of(model)[-1].parameters():
+            p.requires_grad = False
+    return model
 
 
 # --- which parts of a model exist ------------------------------------------------------------
@@ -158,7 +243,7 @@ def layer_count_of(config) -> int:
 def freeze_bottom(model: nn.Module, k: int) -> nn.Module:
     """Freeze the embeddings and the bottom k layers (k=-1 or k >= layer count: everything but the head)."""
     layers = layers_of(model)
-    k = len(layers) if k < 0 or k > len(layers) else k
+    k = len(layers) if k < 0 or k >= real_layer_count(model) else k
     for p in embeddings_of(model).parameters():
         p.requires_grad = False
     for layer in layers[:k]:
@@ -202,12 +287,14 @@ def lora_targets(model: nn.Module) -> list[str]:
 def add_lora(model: nn.Module, r: int, alpha: int, dropout: float) -> nn.Module:
     from peft import LoraConfig, get_peft_model
     config = LoraConfig(task_type="SEQ_CLS", r=r, lora_alpha=alpha, lora_dropout=dropout,
-                        target_modules=lora_targets(model))
+                        target_modules=lora_targets(model),
+                        exclude_modules=rf".*\.layer\.{len(layers_of(model)) - 1}\..*" if has_mean_pooling(model) else None)
     return get_peft_model(model, config)
 
 
 def apply_method(model: nn.Module, method: str, freeze_layers: int = 0, lora_r: int = 8,
                  lora_alpha: int = 16, lora_dropout: float = 0.1) -> nn.Module:
+    freeze_pooling(model)
     if method == "freeze":
         return freeze_bottom(model, freeze_layers)
     if method == "lora":
@@ -233,6 +320,8 @@ def describe_choice(name: str, method: str, freeze_layers: int = 0, lora_r: int 
     config.num_labels = num_labels
     with torch.device("meta"):
         model = AutoModelForSequenceClassification.from_config(config)
+        if trained_with_mean_pooling(resolve(name)) and can_mean_pool(model):
+            add_mean_pooling(model)
     model = apply_method(model, method, freeze_layers, lora_r, 2 * lora_r)
     trainable, total = count_parameters(model)
     return {"trainable": trainable, "total": total, "layers": layer_count_of(config),

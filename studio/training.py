@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, metrics, models
+from . import data, metrics, models, probe
 from .batches import Packed, epoch_order, length_grouped_batches, pad_batch, sorted_batches, tokenize
 from .steps import Stepper, bf16_autocast, optimizer_for, set_learning_rate, warmup_then_linear
 from .config import RunConfig
@@ -68,6 +68,15 @@ SPLIT_NAMES = {"train": "train", "training": "train", "validation": "validation"
                "val": "validation", "dev": "validation", "test": "test", "testing": "test"}
 
 
+# A validation score on 30 rows moves 3 points per row: small files give validation at least this many rows
+# (up to a quarter of the file), so choosing the checkpoint and stopping early rest on something.
+MIN_VALIDATION_ROWS = 50
+
+
+def validation_fraction(rows: int, asked: float) -> float:
+    return max(asked, min(MIN_VALIDATION_ROWS / max(rows, 1), 0.25))
+
+
 def prepare_splits(config: RunConfig) -> data.Splits:
     """Read the files named in the config and split them as asked."""
     d = config.data
@@ -80,7 +89,7 @@ def prepare_splits(config: RunConfig) -> data.Splits:
     if d.max_rows and len(examples.texts) > d.max_rows:
         examples = data.stratified_sample(examples, d.max_rows, seed=config.train.seed)
     return data.make_splits(examples, parts["validation"], parts["test"], None,
-                            d.val_fraction, d.test_fraction, config.train.seed)
+                            validation_fraction(len(examples.texts), d.val_fraction), d.test_fraction, config.train.seed)
 
 
 def _split_by_column(table: data.Table, column: str, text_col: str, label_col: str):
@@ -213,27 +222,90 @@ class Inputs:
 
 @torch.inference_mode()
 def predict_split(model: nn.Module, split: Inputs, batch_size: int, autocast, loss_fn: nn.Module,
-                  should_stop: Callable[[], bool] = lambda: False) -> tuple[float, np.ndarray]:
-    """(mean loss, probabilities [n, classes]) over a split; one host synchronisation at the end."""
+                  should_stop: Callable[[], bool] = lambda: False, capture: nn.Module | None = None):
+    """(mean loss, probabilities [n, classes]) over a split; one host synchronisation at the end.
+
+    With `capture`, also the inputs of that module (the head's sentence vectors), as a third item.
+    """
     was_training = model.training
     model.eval()
     total_loss = torch.zeros((), device=split.device)
-    parts, order = [], []
-    for index in sorted_batches(split.lengths(), batch_size):
-        if should_stop():
-            raise Cancelled()
-        inputs, labels = split.batch(torch.as_tensor(index, device=split.device), split.width_of(index))
-        with autocast():
-            logits = model(**inputs).logits.float()
-        total_loss += loss_fn(logits, labels) * len(index)
-        parts.append(torch.softmax(logits, -1))
-        order.append(index)
-    model.train(was_training)
-    probs = torch.cat(parts).cpu().numpy()[np.argsort(np.concatenate(order))]  # back to the split's row order
-    return total_loss.item() / len(split), probs
+    parts, order, seen = [], [], []
+    hook = capture.register_forward_pre_hook(lambda m, args: seen.append(args[0].float())) if capture else None
+    try:
+        for index in sorted_batches(split.lengths(), batch_size):
+            if should_stop():
+                raise Cancelled()
+            inputs, labels = split.batch(torch.as_tensor(index, device=split.device), split.width_of(index))
+            with autocast():
+                logits = model(**inputs).logits.float()
+            total_loss += loss_fn(logits, labels) * len(index)
+            parts.append(torch.softmax(logits, -1))
+            order.append(index)
+    finally:
+        if hook:
+            hook.remove()
+        model.train(was_training)
+    back = np.argsort(np.concatenate(order))  # back to the split's row order
+    probs = torch.cat(parts).cpu().numpy()[back]
+    if capture is None:
+        return total_loss.item() / len(split), probs
+    return total_loss.item() / len(split), probs, torch.cat(seen).cpu().numpy()[back]
 
 
-MIN_GAIN = 0.002  # validation macro-F1 must rise this much for early stopping to count it as progress
+def subset(split: Inputs, rows: np.ndarray) -> Inputs:
+    return Inputs([split.ids[i] for i in rows], split.labels[rows].tolist(), split.pad_id, split.device)
+
+
+MIN_GAIN = 0.002       # validation macro-F1 must rise this much for early stopping to count it as progress
+MIN_LOSS_GAIN = 0.01   # or validation loss fall by this share: a model still sharpening its answers is learning
+MIN_PATIENCE_STEPS = 40  # early stopping waits at least this many optimizer steps, however short an epoch
+
+
+def scores_of(labels: np.ndarray, probs: np.ndarray, loss: float) -> dict:
+    """One evaluation: accuracy, macro-F1, loss, and whether every row got the same answer (a useless model)."""
+    predicted = probs.argmax(-1)
+    scores = metrics.quick_scores(labels, predicted)
+    scores["loss"] = loss
+    scores["single_label"] = len(set(labels.tolist())) > 1 and len(set(predicted.tolist())) == 1
+    return scores
+
+
+def better(scores: dict, best: dict | None) -> bool:
+    """A checkpoint that answers one label for everything never beats one that does not; then macro-F1, then loss."""
+    if best is None:
+        return True
+    key = lambda s: (not s["single_label"], round(s["macro_f1"], 4), -s["loss"])
+    return key(scores) > key(best)
+
+
+# --- the auto method -------------------------------------------------------------------------
+HEAD_ONLY_PER_LABEL = 0  # fewer training rows per label than this: the head alone, fitted by logistic regression
+SMALL_DATA_ROWS = 2000   # below this many training rows, batch 16: twice the optimizer steps per pass
+MIN_STEPS = 150          # fine-tuning takes at least this many optimizer steps, however small the file
+MAX_EPOCHS = 30
+
+
+def resolve_auto(config: RunConfig, train_rows: int, num_labels: int) -> tuple[RunConfig, str | None]:
+    """The concrete method and schedule for `auto`, and one sentence saying why; other methods pass unchanged."""
+    if config.model.method != "auto":
+        return config, None
+    per_label = train_rows / max(num_labels, 1)
+    if per_label < HEAD_ONLY_PER_LABEL:
+        model = dataclasses.replace(config.model, method="freeze", freeze_layers=-1)
+        return dataclasses.replace(config, model=model), (
+            f"Auto: with about {per_label:.0f} training rows per label, fine-tuning would mostly memorise them, so "
+            "only the head is fitted, on the model's sentence vectors (logistic regression).")
+    t = config.train
+    batch = min(t.batch_size, 16) if train_rows < SMALL_DATA_ROWS else t.batch_size
+    lr = t.learning_rate * (batch / t.batch_size) ** 0.5  # the presets' rule: the rate follows the batch's square root
+    epochs = max(t.epochs, min(MAX_EPOCHS, MIN_STEPS / math.ceil(train_rows / batch)))
+    train = dataclasses.replace(t, batch_size=batch, learning_rate=lr, epochs=round(epochs, 2))
+    model = dataclasses.replace(config.model, method="full")
+    why = "Auto: full fine-tuning, starting from a head fitted by logistic regression on the model's sentence vectors"
+    if train_rows < SMALL_DATA_ROWS:
+        why += f"; with {train_rows:,} training rows, batch {batch} and at least {MIN_STEPS} optimizer steps"
+    return dataclasses.replace(config, model=model, train=train), why + "."
 
 
 def class_weight_tensor(labels: list[int], num_classes: int) -> torch.Tensor:
@@ -264,9 +336,8 @@ def train(config: RunConfig, out_dir: str | Path, emit: Emit, should_stop: Calla
 
 
 def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[], bool], batch_size: int) -> dict:
-    t = config.train
-    seed_everything(t.seed)
-    device = pick_device(t.device)
+    seed_everything(config.train.seed)
+    device = pick_device(config.train.device)
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     autocast = bf16_autocast if use_bf16 else contextlib.nullcontext
 
@@ -277,24 +348,44 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
             raise data.DataError(f"With {len(splits.train.texts):,} usable rows nothing is left over for {name}; "
                                  f"add rows (ten or more per label) or give a separate {name} file.")
     labels = splits.labels
+    config, auto_note = resolve_auto(config, len(splits.train.texts), len(labels))
+    t, m = config.train, config.model
+    batch_size = min(batch_size, t.batch_size)
     label_index = {label: i for i, label in enumerate(labels)}
-    tokenizer = models.load_tokenizer(config.model.name)
+    tokenizer = models.load_tokenizer(m.name)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     def inputs(examples: data.Examples) -> Inputs:
         return Inputs(tokenize(tokenizer, examples.texts, t.max_length),
                       [label_index[label] for label in examples.labels], pad_id, device)
     train_set, val_set, test_set = inputs(splits.train), inputs(splits.validation), inputs(splits.test)
+    eval_loss_fn = nn.CrossEntropyLoss()
+    eval_batch = max(64, batch_size * 2)
 
-    # Model: pretrained body, new head, the chosen share of it trainable.
-    m = config.model
-    model = models.load_model(m.name, labels)
-    model = models.apply_method(model, m.method, m.freeze_layers, m.lora_r, m.lora_alpha, m.lora_dropout)
-    model.to(device)
+    # Model: pretrained body, a head fitted on its sentence vectors, the chosen share of it trainable.
+    model = models.load_model(m.name, labels).to(device)
+    head_only = m.method == "freeze" and _frozen_depth(model, m) >= models.real_layer_count(model)
+    probe_seconds, probe_c = None, None
+    t_begin = time.perf_counter()  # training time counts the head's fit too
+    if t.warm_start or head_only:
+        t0 = time.perf_counter()
+        fit_rows = probe.rows_to_fit(train_set.labels.numpy(), t.seed)
+        head = probe.head_of(model)
+        *_, vectors = predict_split(model, subset(train_set, fit_rows), eval_batch, autocast, eval_loss_fn,
+                                    should_stop, capture=head)
+        weight, bias, probe_c = probe.fit_head(vectors, train_set.labels.numpy()[fit_rows], len(labels), t.seed,
+                                               balanced=t.class_weights)
+        probe.set_head(head, weight, bias)
+        probe_seconds = time.perf_counter() - t0
+    model = models.apply_method(model, m.method, m.freeze_layers, m.lora_r, m.lora_alpha, m.lora_dropout).to(device)
     trainable, total = models.count_parameters(model)
+
+    # The head alone is exactly what logistic regression fitted: nothing is left to train.
+    steps_per_epoch = math.ceil(len(train_set) / batch_size)
+    total_steps = 0 if head_only else max(1, math.ceil(t.epochs * steps_per_epoch))
 
     # Frozen bottom layers give the same output every epoch: compute it once and train only what is above.
     # The test split is predicted once at the end through the whole model, so it needs no cache.
-    frozen_k = _frozen_depth(model, m)
+    frozen_k = _frozen_depth(model, m) if total_steps else 0
     cached, notes = False, []
     if frozen_k and t.cache_frozen:
         hidden_size = model.config.hidden_size
@@ -314,35 +405,58 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
             notes.append({"type": "note", "message": "Not enough memory to keep the frozen layers' outputs; "
                                              "computing them every step instead."})
 
-    steps_per_epoch = math.ceil(len(train_set) / batch_size)
-    total_steps = max(1, math.ceil(t.epochs * steps_per_epoch))
-    lr_factor = warmup_then_linear(int(t.warmup_ratio * total_steps), total_steps)
-    use_graphs = t.cuda_graphs and device.type == "cuda"
+    lr_factor = warmup_then_linear(int(t.warmup_ratio * total_steps), max(total_steps, 1))
+    use_graphs = t.cuda_graphs and device.type == "cuda" and total_steps > 0
     optimizer = optimizer_for(model, t.learning_rate, t.weight_decay, device, capturable=use_graphs)
     weights = class_weight_tensor(train_set.labels.tolist(), len(labels)).to(device) if t.class_weights else None
     stepper = Stepper(model, optimizer, nn.CrossEntropyLoss(weight=weights), train_set.batch, batch_size, device,
                       autocast, use_graphs)
-    eval_loss_fn = nn.CrossEntropyLoss()
     evals_per_epoch = max(1, t.evals_per_epoch)
     eval_every = max(1, steps_per_epoch // evals_per_epoch)
+    patience = max(t.patience, math.ceil(MIN_PATIENCE_STEPS / eval_every)) if t.patience else 0
     log_every = max(1, total_steps // 300)
-    eval_batch = max(64, batch_size * 2)
 
     emit({"type": "started", "device": describe_device(device), "bf16": use_bf16, "labels": labels,
           "train_rows": len(train_set), "validation_rows": len(val_set), "test_rows": len(test_set),
           "split": splits.description, "total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
           "epochs": t.epochs, "batch_size": batch_size, "learning_rate": t.learning_rate,
+          "method": m.method, "freeze_layers": m.freeze_layers,
           "trainable_parameters": trainable, "total_parameters": total, "frozen_cached": cached})
+    if auto_note:
+        emit({"type": "note", "message": auto_note})
     for note in notes:
         emit(note)
 
-    rng = np.random.default_rng(t.seed)
-    best = {"macro_f1": -1.0, "state": None, "step": 0}
-    last_gain_f1, evals_without_gain = -1.0, 0
-    step = seen = seen_at_last_log = 0
-    started = last_log = time.perf_counter()
-    context = skip_frozen(model, frozen_k) if cached else contextlib.nullcontext()
     trained = stepper.trained
+    best = None
+
+    def evaluate(step: int, **extra) -> dict:
+        """Score the validation split, keep the weights when they are the best so far, and log it."""
+        nonlocal best
+        loss, probs = predict_split(model, val_set, eval_batch, autocast, eval_loss_fn, should_stop)
+        scores = scores_of(val_set.labels.numpy(), probs, loss)
+        improved = better(scores, best)
+        if improved:
+            best = {**scores, "step": step, "state": [p.detach().clone() for p in trained]}
+        emit({"type": "eval", "step": step, "epoch": round(step / steps_per_epoch, 3), "loss": round(loss, 5),
+              "accuracy": round(scores["accuracy"], 5), "macro_f1": round(scores["macro_f1"], 5),
+              "single_label": scores["single_label"], "best": improved, **extra})
+        return scores
+
+    started = time.perf_counter()
+    if probe_seconds is not None:
+        # The first answer: the fitted head on the untouched model, scored like any checkpoint.
+        evaluate(0, probe=True)
+        emit({"type": "note", "message": f"Fitted the head by logistic regression on the model's sentence vectors "
+                                         f"in {probe_seconds:.1f} s (C={probe_c:g}); "
+                                         + ("that is the model." if head_only else "fine-tuning starts from it.")})
+
+    rng = np.random.default_rng(t.seed)
+    reference = best  # the last evaluation that counted as progress
+    evals_without_gain = 0
+    step = seen = seen_at_last_log = 0
+    last_log = time.perf_counter()
+    context = skip_frozen(model, frozen_k) if cached else contextlib.nullcontext()
     stopped_early = False
 
     with context:
@@ -375,38 +489,31 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                     last_log, seen_at_last_log = now, seen
 
                 if step % eval_every == 0 or step == total_steps:
-                    val_loss, probs = predict_split(model, val_set, eval_batch, autocast, eval_loss_fn, should_stop)
-                    scores = metrics.quick_scores(val_set.labels.numpy(), probs.argmax(-1))
-                    improved = scores["macro_f1"] > best["macro_f1"]
-                    if improved:
-                        best = {**scores, "loss": val_loss, "step": step,
-                                "state": [p.detach().clone() for p in trained]}
-                    # Patience counts evaluations without a real gain; creeping by hundredths of a point is none.
-                    if scores["macro_f1"] >= last_gain_f1 + MIN_GAIN:
-                        last_gain_f1, evals_without_gain = scores["macro_f1"], 0
+                    scores = evaluate(step)
+                    # Patience counts evaluations without a real gain in macro-F1 or in loss; hundredths are none.
+                    if reference is None or scores["macro_f1"] >= reference["macro_f1"] + MIN_GAIN \
+                            or scores["loss"] <= reference["loss"] * (1 - MIN_LOSS_GAIN):
+                        reference, evals_without_gain = scores, 0
                     else:
                         evals_without_gain += 1
-                    emit({"type": "eval", "step": step, "epoch": round(step / steps_per_epoch, 3),
-                          "loss": round(val_loss, 5), "accuracy": round(scores["accuracy"], 5),
-                          "macro_f1": round(scores["macro_f1"], 5), "best": improved})
                     _freeze_dropout(model, m, cached)
                     last_log, seen_at_last_log = time.perf_counter(), seen  # throughput excludes evaluation time
-                    if t.patience and evals_without_gain >= t.patience and step < total_steps:
+                    if patience and evals_without_gain >= patience and step < total_steps:
                         emit({"type": "note", "message": f"Stopped early at epoch {step / steps_per_epoch:.1f}: "
-                                                         f"validation macro-F1 did not improve for {t.patience} evaluations."})
+                                                         f"validation did not improve for {patience} evaluations."})
                         stopped_early = True
                         break
                 if step >= total_steps:
                     break
 
         # The best evaluation's weights.
-        if best["state"] is not None:
+        if best is not None and best["step"] != step:
             with torch.no_grad():
                 for p, saved in zip(trained, best["state"]):
                     p.copy_(saved)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        train_seconds = time.perf_counter() - started
+        train_seconds = time.perf_counter() - t_begin
     if stepper.fallback_reason:
         emit({"type": "log", "message": f"Trained without CUDA graphs ({stepper.fallback_reason})."})
     test_loss, probs = predict_split(model, test_set, eval_batch, autocast, eval_loss_fn)
@@ -414,7 +521,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     predicted = probs.argmax(-1)
     report = metrics.full_report(test_set.labels.numpy(), predicted, labels)
     report.update({"test_loss": test_loss, "summary": "", "best_validation_macro_f1": best["macro_f1"],
-                   "best_validation_accuracy": best.get("accuracy"), "best_step": best["step"],
+                   "best_validation_accuracy": best["accuracy"], "best_step": best["step"],
+                   "method": m.method, "freeze_layers": m.freeze_layers, "auto_note": auto_note,
                    "train_seconds": round(train_seconds, 2), "steps": step,
                    "train_samples_per_s": round(seen / max(train_seconds, 1e-9), 1)})
     report["summary"] = metrics.summarize(report)

@@ -75,7 +75,7 @@ def tiny_run_dir(tmp_path_factory, tiny_model_dir) -> Path:
         w = csv.writer(f)
         w.writerow(["review", "sentiment"])
         w.writerows((f"{text} ({i})" if i else text, label) for i in range(4) for text, label in SENTIMENT)
-    config = RunConfig(data=DataConfig(train_file=str(data_path)), model=ModelConfig(name=str(tiny_model_dir)),
+    config = RunConfig(data=DataConfig(train_file=str(data_path)), model=ModelConfig(name=str(tiny_model_dir), method="full"),
                        train=TrainConfig(epochs=1, batch_size=8, learning_rate=1e-3, patience=0, max_length=32),
                        name="Tiny reviews")
     run = Run.create(root / "runs", config)

@@ -16,7 +16,7 @@ def trained_dir(tmp_path_factory, tiny_model_dir):
         w.writerow(["text", "label"])
         for i in range(4):
             w.writerows([(f"{t} {i}", label) for t, label in SENTIMENT])
-    config = RunConfig(data=DataConfig(train_file=str(path)), model=ModelConfig(name=str(tiny_model_dir)),
+    config = RunConfig(data=DataConfig(train_file=str(path)), model=ModelConfig(name=str(tiny_model_dir), method="full"),
                        train=TrainConfig(epochs=4, batch_size=8, learning_rate=3e-3, max_length=24, patience=0))
     training.train(config, folder / "run", lambda e: None)
     return folder / "run" / "model"

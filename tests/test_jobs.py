@@ -9,7 +9,7 @@ from studio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 def config_for(csv, model_dir, **train):
     settings = dict(epochs=1, batch_size=8, learning_rate=1e-3, patience=0, max_length=32)
     settings.update(train)
-    return RunConfig(data=DataConfig(train_file=str(csv)), model=ModelConfig(name=str(model_dir)),
+    return RunConfig(data=DataConfig(train_file=str(csv)), model=ModelConfig(name=str(model_dir), method="full"),
                      train=TrainConfig(**settings))
 
 

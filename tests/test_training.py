@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from studio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 def tiny_config(csv, model_dir, **train):
     settings = dict(epochs=2, batch_size=8, learning_rate=1e-3, patience=0, max_length=32)
     settings.update(train)
-    return RunConfig(data=DataConfig(train_file=str(csv)), model=ModelConfig(name=str(model_dir)),
+    return RunConfig(data=DataConfig(train_file=str(csv)), model=ModelConfig(name=str(model_dir), method="full"),
                      train=TrainConfig(**settings))
 
 
@@ -62,11 +63,14 @@ def test_cancel_stops_within_one_step(sentiment_csv, tiny_model_dir, tmp_path):
 
 
 def test_early_stopping_ends_before_the_last_epoch(sentiment_csv, tiny_model_dir, tmp_path):
-    # A learning rate of ~0 never improves after the first evaluation.
-    config = tiny_config(sentiment_csv, tiny_model_dir, epochs=20, learning_rate=1e-12, patience=2)
+    # A learning rate of ~0 never improves on the fitted head (the evaluation at step 0).
+    config = tiny_config(sentiment_csv, tiny_model_dir, epochs=40, learning_rate=1e-12, patience=2)
     report, events = collect(config, tmp_path)
     evals = [e for e in events if e["type"] == "eval"]
-    assert len(evals) == 3
+    per_epoch = events[0]["steps_per_epoch"]
+    patience = max(2, math.ceil(training.MIN_PATIENCE_STEPS / per_epoch))  # patience lasts 40 steps at least
+    assert evals[0]["step"] == 0 and evals[0]["probe"]
+    assert len(evals) == 1 + patience
     assert any(e["type"] == "note" and "early" in e["message"] for e in events)
     assert report["steps"] < events[0]["total_steps"]
 
@@ -85,7 +89,8 @@ def test_frozen_cache_matches_recomputing(sentiment_csv, tiny_model_dir, tmp_pat
 
 def test_frozen_layers_do_not_change(sentiment_csv, tiny_model_dir, tmp_path):
     from safetensors.torch import load_file
-    config = tiny_config(sentiment_csv, tiny_model_dir)
+    # Without the fitted head every checkpoint kept is a trained one, so the top layer must have moved.
+    config = tiny_config(sentiment_csv, tiny_model_dir, warm_start=False)
     config.model = ModelConfig(name=str(tiny_model_dir), method="freeze", freeze_layers=1)
     collect(config, tmp_path)
     before = load_file(tiny_model_dir / "model.safetensors")

@@ -1,0 +1,77 @@
+"""The linear probe: the classification head fitted by logistic regression on the frozen model's sentence vectors.
+
+It is the studio's first answer (seconds after Start on a CPU) and the head that fine-tuning starts from
+(LP-FT), so fine-tuning begins from a head that already reads the features instead of from noise. On
+200 training rows it is what a 20-line scikit-learn script gives, and training keeps it unless a
+fine-tuned checkpoint does better on validation.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+
+import numpy as np
+import torch
+from torch import nn
+
+# Regularisation strengths tried by cross-validation. Measured on 200 rows of the bundled model's
+# mean-pooled vectors: sst2 chose 10, banking77 (77 labels) 100; weaker ones never won.
+C_GRID = (0.1, 1.0, 10.0, 100.0)
+FALLBACK_C = 10.0       # when some label has a single training row and no fold can hold it out
+MAX_ROWS = 4000         # rows the head is fitted on; past this the fine-tuning has plenty to learn from anyway
+
+
+def head_of(model: nn.Module) -> nn.Linear:
+    """The last linear layer, the one that turns a sentence vector into one score per label."""
+    num_labels = model.config.num_labels
+    heads = [m for m in model.modules() if isinstance(m, nn.Linear) and m.out_features == num_labels]
+    if not heads:
+        raise ValueError(f"Cannot find the classification head of {type(model).__name__}.")
+    return heads[-1]
+
+
+def rows_to_fit(labels: np.ndarray, seed: int, limit: int = MAX_ROWS) -> np.ndarray:
+    """All rows, or a class-proportional random subset of `limit` rows for a large file."""
+    if len(labels) <= limit:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(len(labels), size=limit, replace=False))
+
+
+def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: int = 42,
+             balanced: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
+    """(weight [labels, width], bias [labels], chosen C): multinomial logistic regression, C by 3-fold CV."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    smallest = min(Counter(labels.tolist()).values())
+    weight_by = "balanced" if balanced else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        if smallest >= 2:
+            model = LogisticRegressionCV(Cs=list(C_GRID), cv=min(3, smallest), max_iter=1000,
+                                         class_weight=weight_by, random_state=seed).fit(features, labels)
+            chosen = float(model.C_[0])
+        else:
+            model = LogisticRegression(C=FALLBACK_C, max_iter=1000, class_weight=weight_by).fit(features, labels)
+            chosen = FALLBACK_C
+    return _as_head(model.coef_, model.intercept_, model.classes_, num_labels) + (chosen,)
+
+
+def _as_head(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, num_labels: int):
+    """scikit-learn's coefficients as one row per label (a binary model has one row: split it into two)."""
+    weight = np.zeros((num_labels, coef.shape[1]), dtype=np.float32)
+    bias = np.zeros(num_labels, dtype=np.float32)
+    if coef.shape[0] == 1:  # binary: softmax over (-z/2, z/2) equals the sigmoid of z
+        weight[classes[0]], weight[classes[1]] = -coef[0] / 2, coef[0] / 2
+        bias[classes[0]], bias[classes[1]] = -intercept[0] / 2, intercept[0] / 2
+    else:
+        weight[classes], bias[classes] = coef, intercept
+        bias[np.setdiff1d(np.arange(num_labels), classes)] = -1e4  # a label no training row has: never chosen
+    return weight, bias
+
+
+def set_head(head: nn.Linear, weight: np.ndarray, bias: np.ndarray) -> None:
+    with torch.no_grad():
+        head.weight.copy_(torch.as_tensor(weight, dtype=head.weight.dtype))
+        head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
