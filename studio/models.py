@@ -315,16 +315,18 @@ def count_parameters(model: nn.Module) -> tuple[int, int]:
 
 def describe_choice(name: str, method: str, freeze_layers: int = 0, lora_r: int = 8, num_labels: int = 2) -> dict:
     """Parameter counts for a choice without loading weights: the model is built on the meta device."""
+    import copy
     from transformers import AutoModelForSequenceClassification
-    config = load_config(name)
+    config = copy.deepcopy(load_config(name))  # adding the averaging layer changes the config: never a caller's copy
     config.num_labels = num_labels
+    layers = layer_count_of(config)
     with torch.device("meta"):
         model = AutoModelForSequenceClassification.from_config(config)
         if trained_with_mean_pooling(resolve(name)) and can_mean_pool(model):
             add_mean_pooling(model)
     model = apply_method(model, method, freeze_layers, lora_r, 2 * lora_r)
     trainable, total = count_parameters(model)
-    return {"trainable": trainable, "total": total, "layers": layer_count_of(config),
+    return {"trainable": trainable, "total": total, "layers": layers,
             "share": trainable / total if total else 0.0}
 
 

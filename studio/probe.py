@@ -39,8 +39,8 @@ def rows_to_fit(labels: np.ndarray, seed: int, limit: int = MAX_ROWS) -> np.ndar
 
 
 def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: int = 42,
-             balanced: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
-    """(weight [labels, width], bias [labels], chosen C): multinomial logistic regression, C by 3-fold CV."""
+             balanced: bool = False, c: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(weight [labels, width], bias [labels], C): multinomial logistic regression, C by 3-fold CV unless given."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     smallest = min(Counter(labels.tolist()).values())
@@ -48,7 +48,10 @@ def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: in
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        if smallest >= 2:
+        if c is not None:
+            model = LogisticRegression(C=c, max_iter=1000, class_weight=weight_by).fit(features, labels)
+            chosen = c
+        elif smallest >= 2:
             model = LogisticRegressionCV(Cs=list(C_GRID), cv=min(3, smallest), max_iter=1000,
                                          class_weight=weight_by, random_state=seed).fit(features, labels)
             chosen = float(model.C_[0])
