@@ -19,6 +19,9 @@ from torch import nn
 C_GRID = (0.1, 1.0, 10.0, 100.0)
 FALLBACK_C = 10.0       # when some label has a single training row and no fold can hold it out
 MAX_ROWS = 4000         # rows the head is fitted on; past this the fine-tuning has plenty to learn from anyway
+# Solver tolerance: on banking77's 1,000 rows (77 labels, one core) 1e-3 fits in 11 s against 34 s at the
+# default 1e-4, to the same C and test accuracy (85.9% vs 85.6%); 1e-2 stopped too early (80.1%).
+TOLERANCE = 1e-3
 
 
 def head_of(model: nn.Module) -> nn.Linear:
@@ -49,14 +52,14 @@ def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: in
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", FutureWarning)
         if c is not None:
-            model = LogisticRegression(C=c, max_iter=1000, class_weight=weight_by).fit(features, labels)
+            model = LogisticRegression(C=c, max_iter=1000, tol=TOLERANCE, class_weight=weight_by).fit(features, labels)
             chosen = c
         elif smallest >= 2:
-            model = LogisticRegressionCV(Cs=list(C_GRID), cv=min(3, smallest), max_iter=1000,
+            model = LogisticRegressionCV(Cs=list(C_GRID), cv=min(3, smallest), max_iter=1000, tol=TOLERANCE,
                                          class_weight=weight_by, random_state=seed).fit(features, labels)
             chosen = float(model.C_[0])
         else:
-            model = LogisticRegression(C=FALLBACK_C, max_iter=1000, class_weight=weight_by).fit(features, labels)
+            model = LogisticRegression(C=FALLBACK_C, max_iter=1000, tol=TOLERANCE, class_weight=weight_by).fit(features, labels)
             chosen = FALLBACK_C
     return _as_head(model.coef_, model.intercept_, model.classes_, num_labels) + (chosen,)
 
