@@ -833,19 +833,34 @@ def _carve(examples: Examples, fraction: float, seed: int) -> tuple[Examples, Ex
         return examples.take(keep), examples.take(sorted(taken)), False
 
 
+def partition_by_split(examples: Examples, split_values: list) -> dict[str, Examples]:
+    """{"train", "validation", "test"} from one value per example naming its split (train, val, dev, eval, test...)."""
+    if len(split_values) != len(examples):
+        raise DataError(f"The split column has {len(split_values):,} values for {len(examples):,} rows; "
+                        "give one split value per row.")
+    kinds = [SPLIT_NAMES.get(str(v).strip().lower()) for v in split_values]
+    unknown = sorted({str(v) for v, k in zip(split_values, kinds) if k is None})
+    if unknown:
+        raise DataError(f"The split column holds {_names(unknown)}; use train, validation (or val, dev) or test.")
+    part = {k: examples.take([i for i, kind in enumerate(kinds) if kind == k]) for k in SPLIT_NAMES.values()}
+    if not len(part["train"]):
+        raise DataError("No row of the split column says train; mark the rows to learn from as train.")
+    return part
+
+
+def split_values_of(table: Table, column: str, examples: Examples) -> list:
+    """The split column's value for each example (examples skip rows without text or label)."""
+    if column not in table.frame.columns:
+        raise DataError(f"There is no column called {column!r} to split by; the columns are {_list_columns(table.frame)}.")
+    return table.frame[column].iloc[examples.rows].tolist()
+
+
 def make_splits(examples: Examples, validation: Examples | None = None, test: Examples | None = None,
                 split_values: list[str] | None = None, val_fraction=0.15, test_fraction=0.15, seed=42) -> Splits:
     source = {"validation": "from the validation file", "test": "from the test file"}
     train = examples
     if split_values is not None:
-        if len(split_values) != len(examples):
-            raise DataError(f"The split column has {len(split_values):,} values for {len(examples):,} rows; "
-                            "give one split value per row.")
-        kinds = [SPLIT_NAMES.get(str(v).strip().lower()) for v in split_values]
-        unknown = sorted({str(v) for v, k in zip(split_values, kinds) if k is None})
-        if unknown:
-            raise DataError(f"The split column holds {_names(unknown)}; use train, validation (or val, dev) or test.")
-        part = {k: examples.take([i for i, kind in enumerate(kinds) if kind == k]) for k in SPLIT_NAMES.values()}
+        part = partition_by_split(examples, split_values)
         train = part["train"]
         if validation is None and len(part["validation"]):
             validation, source["validation"] = part["validation"], "from the split column"

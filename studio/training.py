@@ -64,10 +64,6 @@ def seed_everything(seed: int) -> None:
 
 
 # --- data ------------------------------------------------------------------------------------
-SPLIT_NAMES = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",
-               "val": "validation", "dev": "validation", "test": "test", "testing": "test"}
-
-
 # A validation score on 30 rows moves 3 points per row: small files give validation at least this many rows
 # (up to a quarter of the file), so choosing the checkpoint and stopping early rest on something.
 MIN_VALIDATION_ROWS = 50
@@ -84,33 +80,13 @@ def prepare_splits(config: RunConfig) -> data.Splits:
     given = {"validation": d.validation_file, "test": d.test_file}
     parts = {name: data.read_examples(path, text_col, label_col)[0] if path else None for name, path in given.items()}
     if d.split_column:
-        examples, from_column = _split_by_column(table, d.split_column, text_col, label_col)
-        parts = {name: parts[name] or from_column.get(name) for name in parts}
+        from_column = data.partition_by_split(examples, data.split_values_of(table, d.split_column, examples))
+        examples = from_column["train"]
+        parts = {name: parts[name] or (from_column[name] if len(from_column[name]) else None) for name in parts}
     if d.max_rows and len(examples.texts) > d.max_rows:
         examples = data.stratified_sample(examples, d.max_rows, seed=config.train.seed)
     return data.make_splits(examples, parts["validation"], parts["test"], None,
                             validation_fraction(len(examples.texts), d.val_fraction), d.test_fraction, config.train.seed)
-
-
-def _split_by_column(table: data.Table, column: str, text_col: str, label_col: str):
-    """(train examples, {"validation": ..., "test": ...}) from a column that names each row's split."""
-    frame = table.frame
-    if column not in frame.columns:
-        raise data.DataError(f"There is no column called {column!r} to split by; "
-                             f"the columns are {', '.join(map(str, frame.columns))}.")
-    names = frame[column].astype(str).str.strip().str.lower()
-    unknown = sorted(set(names) - set(SPLIT_NAMES))
-    if unknown:
-        raise data.DataError(f"The split column {column!r} holds {', '.join(map(repr, unknown[:5]))}; "
-                             "each row must say train, validation or test.")
-    names = names.map(SPLIT_NAMES)
-    def part(name):
-        rows = frame[names == name]
-        return data.load_examples(dataclasses.replace(table, frame=rows), text_col, label_col) if len(rows) else None
-    train = part("train")
-    if train is None:
-        raise data.DataError(f"No row of the split column {column!r} says train.")
-    return train, {"validation": part("validation"), "test": part("test")}
 
 
 # --- frozen layers computed once -------------------------------------------------------------
