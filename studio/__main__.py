@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import ConfigError, DataConfig, ModelConfig, RunConfig
+from .config import METHODS, ConfigError, DataConfig, ModelConfig, RunConfig
 
 EXIT_BAD_INPUT = 2
 
@@ -49,9 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--split-column", help="a column saying train / validation / test for each row")
     tr.add_argument("--encoding")
     tr.add_argument("--model", default=None, help="catalog name, hub id or local folder (default: the bundled model)")
+    tr.add_argument("--method", choices=METHODS, help="auto (default): full fine-tuning or the head alone, chosen "
+                    "from the data when training starts; full; freeze (see --freeze); lora (see --lora)")
     how = tr.add_mutually_exclusive_group()
-    how.add_argument("--freeze", metavar="K", help="freeze the embeddings and the bottom K layers ('all': train the head only)")
-    how.add_argument("--lora", type=int, metavar="R", help="train LoRA adapters of rank R instead of the whole model")
+    how.add_argument("--freeze", metavar="K", help="freeze the embeddings and the bottom K layers ('all': train the "
+                     "head only); implies --method freeze")
+    how.add_argument("--lora", type=int, metavar="R", help="train LoRA adapters of rank R instead of the whole model; "
+                     "implies --method lora")
     tr.add_argument("--preset", default=None, help="quick, balanced (default) or best")
     tr.add_argument("--epochs", type=float)
     tr.add_argument("--lr", type=float, help="learning rate")
@@ -114,37 +118,47 @@ def cmd_inspect(a) -> int:
 
 # --- train -----------------------------------------------------------------------------------
 def build_config(a) -> RunConfig:
+    """The run's settings from the parsed options: presets.build_config does the rest."""
     from . import models, presets
-    model_name = a.model or models.DEFAULT_MODEL
-    if a.freeze is not None:
-        k = -1 if str(a.freeze).lower() == "all" else _int(a.freeze, "--freeze takes a number of layers or 'all'.")
-        model = ModelConfig(name=model_name, method="freeze", freeze_layers=k)
-    elif a.lora is not None:
-        model = ModelConfig(name=model_name, method="lora", lora_r=a.lora, lora_alpha=2 * a.lora)
-    else:
-        model = ModelConfig(name=model_name)
-    model_config = models.load_config(model_name)
-    hidden = getattr(model_config, "hidden_size", 768)
-    if model.method == "freeze" and model.freeze_layers >= models.layer_count_of(model_config):
-        model.freeze_layers = -1  # every layer frozen: the head alone trains
-    try:
-        from .training import pick_device
-        train = presets.preset_settings(a.preset or presets.DEFAULT_PRESET, hidden, model.method, model.freeze_layers,
-                                        pick_device(a.device or "auto").type)
-    except ValueError as err:
-        raise UserError(str(err)) from None
-    for flag, field in (("epochs", "epochs"), ("lr", "learning_rate"), ("batch_size", "batch_size"),
-                        ("max_length", "max_length"), ("patience", "patience"), ("seed", "seed"), ("device", "device")):
-        if getattr(a, flag) is not None:
-            setattr(train, field, getattr(a, flag))
-    train.class_weights = a.class_weights
-    data = DataConfig(train_file=a.file, validation_file=a.validation_file, test_file=a.test_file,
-                      text_column=a.text_column, label_column=a.label_column, split_column=a.split_column,
-                      encoding=a.encoding, max_rows=a.max_rows)
+    from .training import pick_device
+    method, freeze_layers = method_of(a), freeze_layers_of(a)
     for path in (a.file, a.validation_file, a.test_file):
         if path and not Path(path).is_file():
             raise UserError(f"There is no file {path}; check the path.")
-    return RunConfig(data=data, model=model, train=train, name=a.name).validate()
+    data = DataConfig(train_file=a.file, validation_file=a.validation_file, test_file=a.test_file,
+                      text_column=a.text_column, label_column=a.label_column, split_column=a.split_column,
+                      encoding=a.encoding, max_rows=a.max_rows)
+    model_name = a.model or models.DEFAULT_MODEL
+    model_config = models.load_config(model_name)
+    try:
+        device_type = pick_device(a.device or "auto").type
+    except RuntimeError:
+        raise UserError(f"Unknown device {a.device!r}; choose auto, cpu, cuda or mps.") from None
+    overrides = {"epochs": a.epochs, "learning_rate": a.lr, "batch_size": a.batch_size, "max_length": a.max_length,
+                 "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights}
+    return presets.build_config(data, model_name, method, a.preset or presets.DEFAULT_PRESET, device_type,
+                                hidden_size=getattr(model_config, "hidden_size", 768),
+                                layer_count=models.layer_count_of(model_config), freeze_layers=freeze_layers,
+                                lora_r=a.lora if a.lora is not None else ModelConfig.lora_r, overrides=overrides,
+                                name=a.name).validate()
+
+
+def method_of(a) -> str:
+    """--method, or the method --freeze or --lora implies; auto when none is given."""
+    implied = "freeze" if a.freeze is not None else "lora" if a.lora is not None else None
+    if a.method and implied and a.method != implied:
+        flag = "--freeze" if implied == "freeze" else "--lora"
+        raise UserError(f"{flag} trains with method {implied}, so it cannot go with --method {a.method}.")
+    return a.method or implied or "auto"
+
+
+def freeze_layers_of(a) -> int | None:
+    """-1 for --freeze all, K for --freeze K, None (the default depth) without --freeze."""
+    if a.freeze is None:
+        return None
+    if str(a.freeze).lower() == "all":
+        return -1
+    return _int(a.freeze, "--freeze takes a number of layers or 'all'.")
 
 
 def _int(value: str, message: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from .config import METHODS, ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,16 @@ def default_batch_size(device_type: str) -> int:
     return 64 if device_type == "cuda" else 32
 
 
+def default_freeze_layers(layer_count: int) -> int:
+    """The freeze depth offered first: the bottom half of the layers (at least one)."""
+    return max(1, layer_count // 2)
+
+
 def preset_settings(key: str, hidden_size: int = 384, method: str = "full", freeze_layers: int = 0,
                     device_type: str = "cpu") -> TrainConfig:
     """A full TrainConfig for a preset, a model of the given width, a training method and the device it trains on."""
     if key not in PRESETS:
-        raise ValueError(f"Unknown preset {key!r}; choose one of {', '.join(PRESETS)}.")
+        raise ConfigError(f"Unknown preset {key!r}; choose one of {', '.join(PRESETS)}.")
     p = PRESETS[key]
     head_only = method == "freeze" and freeze_layers < 0
     factor = METHOD_LR_FACTOR["head" if head_only else method]
@@ -64,23 +69,39 @@ def preset_settings(key: str, hidden_size: int = 384, method: str = "full", free
                                batch_size=batch)
 
 
+def model_settings(model_name: str, method: str = "auto", layer_count: int = 0, freeze_layers: int | None = 0,
+                   lora_r: int = 8) -> ModelConfig:
+    """How much of the model trains. Freezing every layer counts as head only (-1); a setting of a method not
+    chosen keeps its default, so config.json holds only what the run uses."""
+    if method not in METHODS:
+        raise ConfigError(f"Training method must be one of {', '.join(METHODS)}, not {method!r}.")
+    if method != "freeze":
+        freeze_layers = 0
+    elif freeze_layers is None:
+        freeze_layers = default_freeze_layers(layer_count)
+    elif layer_count and (freeze_layers < 0 or freeze_layers >= layer_count):
+        freeze_layers = -1
+    rank = lora_r if method == "lora" else ModelConfig.lora_r
+    return ModelConfig(name=model_name, method=method, freeze_layers=freeze_layers, lora_r=rank, lora_alpha=2 * rank)
+
+
 def build_config(data: DataConfig, model_name: str, method: str = "auto", preset: str = DEFAULT_PRESET,
-                 device_type: str = "cpu", hidden_size: int = 384, layer_count: int = 0, freeze_layers: int = 0,
-                 lora_r: int = 8, overrides: dict | None = None, name: str = "") -> RunConfig:
+                 device_type: str = "cpu", hidden_size: int = 384, layer_count: int = 0,
+                 freeze_layers: int | None = 0, lora_r: int = 8, overrides: dict | None = None,
+                 name: str = "") -> RunConfig:
     """The one place a run's settings are put together, for the CLI, the UI and the benchmarks alike.
 
-    The preset gives every training value for this model size, method and device; `overrides` holds only
-    what the user changed by hand (TrainConfig field names). Freezing every layer counts as head-only.
+    The preset gives every training value for this model width, method and device (the caller says which
+    device: nothing here looks at the machine). `overrides` holds what the user set by hand, by TrainConfig
+    field name; a None there leaves the preset's value. `freeze_layers=None` with method freeze: the default
+    depth for `layer_count` layers.
     """
-    if method == "freeze" and layer_count and (freeze_layers < 0 or freeze_layers >= layer_count):
-        freeze_layers = -1
-    model = ModelConfig(name=model_name, method=method, freeze_layers=freeze_layers if method == "freeze" else 0,
-                        lora_r=lora_r, lora_alpha=2 * lora_r)
+    model = model_settings(model_name, method, layer_count, freeze_layers, lora_r)
     train = preset_settings(preset, hidden_size, method, model.freeze_layers, device_type)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     for key, value in (overrides or {}).items():
         if key not in known:
-            raise ValueError(f"Unknown training setting {key!r}.")
+            raise ConfigError(f"Unknown training setting {key!r}.")
         if value is not None:
             setattr(train, key, value)
     return RunConfig(data=data, model=model, train=train, name=name)

@@ -159,7 +159,7 @@ def describe_method(config: RunConfig) -> str:
         return "head only" if m.freeze_layers == -1 else f"freeze {m.freeze_layers} layers"
     if m.method == "lora":
         return f"LoRA r={m.lora_r}"
-    return "full fine-tuning"
+    return "auto" if m.method == "auto" else "full fine-tuning"
 
 
 def list_runs(runs_dir: str | Path) -> list[Run]:

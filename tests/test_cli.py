@@ -17,8 +17,8 @@ def run_cli(*args, cwd=ROOT):
 
 def test_train_then_predict_end_to_end(sentiment_csv, tiny_model_dir, tmp_path):
     runs_dir = tmp_path / "runs"
-    done = run_cli("train", sentiment_csv, "--model", tiny_model_dir, "--epochs", 1, "--batch-size", 8,
-                   "--runs-dir", runs_dir, "--json")
+    done = run_cli("train", sentiment_csv, "--model", tiny_model_dir, "--method", "full", "--epochs", 1,
+                   "--batch-size", 8, "--runs-dir", runs_dir, "--json")
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert lines[0]["type"] == "started" and any(e["type"] == "step" for e in lines)
@@ -27,6 +27,7 @@ def test_train_then_predict_end_to_end(sentiment_csv, tiny_model_dir, tmp_path):
     assert 0 <= result["metrics"]["accuracy"] <= 1
     run_dir = Path(result["run_dir"])
     assert (run_dir / "model" / "model.safetensors").exists()
+    assert json.loads((run_dir / "config.json").read_text())["model"]["method"] == "full"
 
     pred = run_cli("predict", run_dir, "great product", "terrible", "--json")
     assert pred.returncode == 0, pred.stderr
@@ -55,6 +56,10 @@ def test_inspect_json_report(sentiment_csv, capsys):
     (["inspect", "/no/such/file.csv"], "file"),
     (["train", "/no/such/file.csv"], "no file"),
     (["train", "x.csv", "--freeze", "2", "--lora", "4"], "not allowed"),
+    (["train", "x.csv", "--freeze", "2", "--method", "lora"], "cannot go with --method lora"),
+    (["train", "x.csv", "--lora", "4", "--method", "full"], "cannot go with --method full"),
+    (["train", "x.csv", "--method", "head"], "invalid choice"),
+    (["train", "x.csv", "--device", "tpu"], "unknown device"),
     (["train", "x.csv", "--freeze", "some"], "--freeze"),
     (["train", "x.csv", "--preset", "turbo"], "preset"),
     (["predict", "/tmp"], "no trained model"),
@@ -73,3 +78,25 @@ def test_bad_input_exits_2_with_one_sentence(argv, fragment, capsys, tmp_path, m
 def test_bad_input_exit_code_from_a_real_process(tmp_path):
     done = run_cli("train", tmp_path / "missing.csv")
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.strip()
+
+
+def _recorded_method(argv, tmp_path, monkeypatch) -> dict:
+    """config.json of a `train` run whose training is replaced by an immediate finish."""
+    from studio import jobs
+    monkeypatch.setattr(jobs, "execute", lambda run, echo=None: run.set_status("finished", "ok"))
+    (tmp_path / "x.csv").write_text("text,label\na,b\nc,d\n")
+    assert main(["train", str(tmp_path / "x.csv"), "--runs-dir", str(tmp_path / "runs"), *argv]) == 0
+    (config,) = (tmp_path / "runs").glob("*/config.json")
+    return json.loads(config.read_text())["model"]
+
+
+@pytest.mark.parametrize("argv, method", [([], "auto"), (["--method", "auto"], "auto"), (["--method", "full"], "full"),
+                                          (["--lora", "4"], "lora"), (["--freeze", "all", "--method", "freeze"],
+                                                                      "freeze")])
+def test_the_method_lands_in_config_json(argv, method, tmp_path, monkeypatch):
+    assert _recorded_method(argv, tmp_path, monkeypatch)["method"] == method
+
+
+def test_method_freeze_alone_freezes_half_the_layers(tmp_path, monkeypatch):
+    model = _recorded_method(["--method", "freeze"], tmp_path, monkeypatch)  # the bundled model: 6 layers
+    assert (model["method"], model["freeze_layers"]) == ("freeze", 3)

@@ -52,3 +52,31 @@ def test_presets_take_bigger_batches_on_a_gpu():
     gpu = presets.preset_settings("balanced", 384, device_type="cuda")
     assert gpu.batch_size == 64
     assert gpu.learning_rate == pytest.approx(2 ** 0.5 * presets.preset_settings("balanced", 384).learning_rate)
+
+
+def test_build_config_applies_the_preset_for_size_method_and_device():
+    data = DataConfig(train_file="t.csv")
+    plain = presets.build_config(data, "m", "full", "balanced", "cpu", hidden_size=384, layer_count=6)
+    lora = presets.build_config(data, "m", "lora", "balanced", "cpu", hidden_size=384, layer_count=6, lora_r=4)
+    head = presets.build_config(data, "m", "freeze", "balanced", "cpu", hidden_size=384, layer_count=6,
+                                freeze_layers=6)
+    gpu = presets.build_config(data, "m", "full", "balanced", "cuda", hidden_size=384, layer_count=6)
+    assert plain.train.learning_rate == pytest.approx(1e-4) and plain.train.batch_size == 32
+    assert lora.train.learning_rate == pytest.approx(1e-3) and (lora.model.lora_r, lora.model.lora_alpha) == (4, 8)
+    assert head.model.freeze_layers == -1 and head.train.learning_rate == pytest.approx(5e-3)
+    assert gpu.train.batch_size == 64 and gpu.train.learning_rate == pytest.approx(2 ** 0.5 * 1e-4)
+    assert presets.build_config(data, "m").model.method == "auto"
+
+
+def test_build_config_keeps_only_the_chosen_methods_settings_and_what_the_user_set():
+    data = DataConfig(train_file="t.csv")
+    full = presets.build_config(data, "m", "full", freeze_layers=3, lora_r=32)
+    assert (full.model.freeze_layers, full.model.lora_r, full.model.lora_alpha) == (0, 8, 16)
+    half = presets.build_config(data, "m", "freeze", layer_count=12, freeze_layers=None)
+    assert half.model.freeze_layers == 6
+    typed = presets.build_config(data, "m", "full", overrides={"learning_rate": 3e-5, "epochs": None})
+    assert typed.train.learning_rate == 3e-5 and typed.train.epochs == presets.PRESETS["balanced"].epochs
+    with pytest.raises(ConfigError, match="Unknown training setting"):
+        presets.build_config(data, "m", overrides={"learning_rat": 1e-4})
+    with pytest.raises(ConfigError, match="method"):
+        presets.build_config(data, "m", "head")

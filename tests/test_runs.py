@@ -86,5 +86,5 @@ def test_summary_row(tmp_path):
     run.set_status("finished", "ok", best_validation=0.85)
     row = run.summary()
     assert (row["name"], row["state"], row["test_accuracy"], row["best_validation"], row["method"]) == \
-        ("mine", "finished", 0.9, 0.85, "full fine-tuning")
+        ("mine", "finished", 0.9, 0.85, "auto")
     assert row["duration_s"] is not None and not row["has_model"]

@@ -21,9 +21,10 @@ from .train_tab import TrainTab
 REFIT_CHARTS_JS = "() => { setTimeout(() => window.dispatchEvent(new Event('resize')), 60); }"
 
 
-def build_app(runs_dir: str = "runs", default_model: str | None = None) -> gr.Blocks:
-    """The whole studio; `app.studio` holds its runs folder and its one JobManager."""
-    studio = Studio.create(runs_dir, default_model)
+def build_app(runs_dir: str = "runs", default_model: str | None = None, device_type: str | None = None) -> gr.Blocks:
+    """The whole studio; `app.studio` holds its runs folder, its one JobManager and the device it trains on
+    (`device_type`; detected when None), `app.tabs` the Data, Model and Train tabs."""
+    studio = Studio.create(runs_dir, default_model, device_type)
     with gr.Blocks(title="Text classifier studio") as app:
         with gr.Row(elem_id="studio-header", equal_height=True):
             gr.Markdown(I18N("app_title"), elem_id="studio-title")
@@ -81,6 +82,7 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None) -> gr.Bl
                  [lang, train.viewed_run, stored_run, playground.run, runs.table, runs.selected,
                   *model.relabel_outputs()], js=LOAD_JS)
     app.studio = studio
+    app.tabs = {"data": data, "model": model, "train": train}  # for tests that drive the page's handlers
     return app
 
 

@@ -1,4 +1,5 @@
-"""What every tab shares: the runs folder, the one JobManager of the app, and cached model look-ups."""
+"""What every tab shares: the runs folder, the one JobManager of the app, the device it trains on, and cached
+model look-ups."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .. import models
+from .. import models, training
 from ..jobs import JobManager
 from ..runs import Run, get_run, latest_run
 
@@ -30,12 +31,14 @@ class Studio:
     default_model: str = models.DEFAULT_MODEL
     sample_path: Path = SAMPLE_DATA
     downloads_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="studio-downloads-")))
+    device_type: str = field(default_factory=lambda: training.pick_device().type)  # where the studio's runs train
 
     @classmethod
-    def create(cls, runs_dir: str | Path, default_model: str | None = None) -> "Studio":
+    def create(cls, runs_dir: str | Path, default_model: str | None = None, device_type: str | None = None) -> "Studio":
         runs_dir = Path(runs_dir).resolve()
         default = default_model or os.environ.get(DEFAULT_MODEL_ENV) or models.DEFAULT_MODEL
-        return cls(runs_dir=runs_dir, manager=JobManager(runs_dir), default_model=default)
+        device_type = device_type or training.pick_device().type
+        return cls(runs_dir=runs_dir, manager=JobManager(runs_dir), default_model=default, device_type=device_type)
 
     @property
     def uploads_dir(self) -> Path:

@@ -113,9 +113,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "model_unknown_other": ("Pick a multilingual model such as xlm-roberta-base, or a model made for this language.",
                             "请选择多语言模型（如 xlm-roberta-base）或专为该语言训练的模型。"),
     "method": ("How much of the model to train", "训练模型的哪些部分"),
-    "method_info": ("Full: every layer trains (the word-embedding table stays as pretrained); the most accurate, the slowest. Freeze: keep the bottom layers as they are; faster. "
-                    "LoRA: train small add-on matrices; light on memory.",
-                    "全部：训练所有层（词向量表保持预训练的值），最准确，也最慢。冻结：底部若干层保持不变，更快。LoRA：只训练附加的小矩阵，省内存。"),
+    "method_info": ("Not sure? Keep Auto. The lines below say when each choice fits.",
+                    "拿不准就选“自动”。下面说明了每种方式适合什么情况。"),
+    "method_help": ("- **Auto (recommended):** the studio looks at how many examples and labels your data has when "
+                    "training starts, and either trains the whole model or, when there is little data, only the new "
+                    "output layer. It says which it chose and why.\n"
+                    "- **Full fine-tuning:** every layer learns your labels (the word-embedding table stays as "
+                    "pretrained). Usually the most accurate once you have a few hundred examples; the slowest.\n"
+                    "- **Freeze bottom layers:** the bottom layers stay as pretrained, the rest learns. Faster and "
+                    "lighter; at the maximum only the output layer trains, which suits very small data sets.\n"
+                    "- **LoRA:** trains small add-on matrices instead of the model's own weights. For large models or "
+                    "when memory runs short.",
+                    "- **自动（推荐）**：训练开始时，工作室根据数据的样本数和标签数来决定：训练整个模型，"
+                    "或者在数据很少时只训练新的输出层。它会说明选了哪种方式以及原因。\n"
+                    "- **全部微调**：所有层都学习你的标签（词向量表保持预训练的值）。样本达到几百条时通常最准确，也最慢。\n"
+                    "- **冻结底层**：底部若干层保持预训练的值，其余各层学习。更快、更省资源；设为最大值时只训练输出层，"
+                    "适合很小的数据集。\n"
+                    "- **LoRA**：只训练附加的小矩阵，不改动模型自身的权重。适合大模型或内存不够的时候。"),
+    "method_auto": ("Auto (recommended)", "自动（推荐）"),
+    "method_auto_short": ("Auto", "自动"),
     "method_full": ("Full fine-tuning", "全部微调"),
     "method_freeze": ("Freeze bottom layers", "冻结底层"),
     "method_lora": ("LoRA", "LoRA"),
@@ -129,6 +145,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "start.", "用于 LoRA：附加矩阵的大小；越大学得越多，也越占内存。8 是不错的起点。"),
     "model_trainable": ("**Trainable parameters: {trainable} of {total} ({share})**",
                         "**可训练参数**：{total} 个中的 {trainable} 个（{share}）"),
+    "model_trainable_auto": ("Counted for full fine-tuning: with Auto, the method is chosen from your data when "
+                             "training starts.", "按全部微调计算：选“自动”时，训练开始时才根据数据决定训练方式。"),
     "model_trainable_full": ("Every layer trains; the rest is the word-embedding table, kept as pretrained.",
                              "所有层都会训练；其余的是词向量表，保持预训练的值。"),
     "preset": ("Preset", "预设"),
@@ -160,6 +178,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "patience": ("Early-stopping patience", "提前停止的耐心"),
     "patience_info": ("Stop after this many checks without improvement (0: never stop early).",
                       "连续这么多次检查没有提升就停止（0：从不提前停止）。"),
+    "evals_per_epoch": ("Checks per epoch", "每轮检查次数"),
+    "evals_per_epoch_info": ("How many times per pass the model is checked on the validation rows; early stopping "
+                             "counts these checks.", "每读完一遍数据，在验证集上检查几次；提前停止按这些检查计数。"),
     "class_weights": ("Class weights", "类别权重"),
     "class_weights_info": ("Count mistakes on rare labels more, when some labels have far fewer examples.",
                            "当某些标签的样本少得多时，更重视在稀有标签上的错误。"),

@@ -7,11 +7,13 @@ import gradio as gr
 import torch
 
 from .. import models, training
-from ..presets import DEFAULT_PRESET, PRESETS, default_batch_size, preset_settings
+from ..config import METHODS, DataConfig, TrainConfig
+from ..presets import DEFAULT_PRESET, PRESETS, build_config, default_freeze_layers
 from .context import Studio, cached_choice, cached_model_config
 from .estimate import estimate_run
 from .i18n import I18N, duration_text, language_name, t
 
+PRESET_FIELDS = ("learning_rate", "epochs", "batch_size", "patience", "evals_per_epoch")  # what a preset fills in
 LORA_RANKS = [4, 8, 16, 32, 64]
 BATCH_SIZES = [8, 16, 32, 64, 128]
 MAX_LENGTHS = (16, 512)
@@ -36,15 +38,21 @@ def model_facts(name: str) -> dict:
             "max_positions": int(getattr(config, "max_position_embeddings", 512) or 512)}
 
 
+def counted_method(method: str) -> str:
+    """The method parameters are counted for: auto is decided only when training starts, so count it as full."""
+    return "full" if method in ("auto", None, "") else method
+
+
 def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
     """Parameter counts for a choice (no weights loaded), or the reason it cannot be used."""
     name = (name or "").strip() or models.DEFAULT_MODEL
+    counted = counted_method(method)
     # Settings of the methods not chosen do not change the counts: leave them out of the cache key.
-    freeze_layers = int(freeze_layers or 0) if method == "freeze" else 0
-    lora_r = int(lora_r or 8) if method == "lora" else 8
+    freeze_layers = int(freeze_layers or 0) if counted == "freeze" else 0
+    lora_r = int(lora_r or 8) if counted == "lora" else 8
     try:
-        return {"error": None, "method": method,
-                **cached_choice(name, method, freeze_layers, lora_r, max(2, int(num_labels or 2)))}
+        return {"error": None, "method": method or "auto",
+                **cached_choice(name, counted, freeze_layers, lora_r, max(2, int(num_labels or 2)))}
     except models.ModelError as err:
         return {"error": str(err)}
     except Exception as err:  # a model whose layers the studio cannot find, an odd config, ...
@@ -56,7 +64,9 @@ def trainable_text(choice: dict, lang: str) -> str:
         return f"⛔ {choice['error']}"
     text = t("model_trainable", lang, trainable=f"{choice['trainable']:,}", total=f"{choice['total']:,}",
              share=f"{choice['share']:.1%}")
-    if choice.get("method") == "full" and choice["trainable"] < choice["total"]:
+    if choice.get("method") == "auto":
+        text += " " + t("model_trainable_auto", lang)
+    elif choice.get("method") == "full" and choice["trainable"] < choice["total"]:
         text += " " + t("model_trainable_full", lang)  # "full" yet under 100%: say where the rest is
     return text
 
@@ -76,10 +86,24 @@ def model_note(name: str, view: dict | None, lang: str) -> str:
     return "\n\n".join(lines)
 
 
-def preset_values(key: str, width: int) -> dict:
-    settings = preset_settings(key if key in PRESETS else DEFAULT_PRESET, width)
-    return {"learning_rate": settings.learning_rate, "epochs": settings.epochs, "patience": settings.patience,
-            "evals_per_epoch": settings.evals_per_epoch}
+def preset_values(key: str, width: int, method: str, freeze_layers, layers: int, device_type: str) -> dict:
+    """What the preset puts in the advanced fields for this model width and depth, method and device."""
+    key = key if key in PRESETS else DEFAULT_PRESET
+    freeze_layers = int(freeze_layers) if freeze_layers not in (None, "") else None
+    train = build_config(DataConfig(), "", method or "auto", key, device_type, hidden_size=width,
+                         layer_count=layers, freeze_layers=freeze_layers).train
+    return {field: getattr(train, field) for field in PRESET_FIELDS}
+
+
+def apply_preset(key: str, name: str, method: str, freeze_layers, device_type: str) -> dict:
+    """preset_values for the model named (the bundled model's size when it cannot be read)."""
+    facts = model_facts(name)
+    return preset_values(key, facts.get("width", 384), method, freeze_layers, facts.get("layers") or 0, device_type)
+
+
+def method_fields(method: str) -> tuple[bool, bool]:
+    """Whether the freeze depth and the LoRA rank are shown: each only under its own method."""
+    return method == "freeze", method == "lora"
 
 
 def suggested_max_length(view: dict | None, max_positions: int = 512) -> int | None:
@@ -105,7 +129,8 @@ def estimate_text(name: str, method: str, freeze_layers: int, lora_r: int, view:
     lengths = view.get("token_lengths") or {"p50": 32, "p95": 64}
     max_length = int(max_length or 128)
     result = estimate_run(layers=facts["layers"], width=facts["width"], total_params=choice["total"],
-                          trainable_params=choice["trainable"], method=method, freeze_layers=int(freeze_layers or 0),
+                          trainable_params=choice["trainable"], method=counted_method(method),
+                          freeze_layers=int(freeze_layers or 0),
                           train_rows=train_rows, eval_rows=val_rows + test_rows,
                           evaluations=math.ceil(float(epochs or 1) * max(1, int(evals_per_epoch or 1))),
                           epochs=float(epochs or 1), batch_size=int(batch_size or 32),
@@ -128,10 +153,12 @@ class ModelTab:
         self.studio = studio
         default = studio.default_model
         facts = model_facts(default)
-        describe_model(default, "full", 0, 8, 2)  # warm the cache: the page's first answers come at once
+        describe_model(default, "auto", 0, 8, 2)  # warm the cache: the page's first answers come at once
         width = facts.get("width", 384)
         layers = facts.get("layers") or 6
-        start = preset_values(DEFAULT_PRESET, width)
+        depth = default_freeze_layers(layers)
+        start = preset_values(DEFAULT_PRESET, width, "auto", depth, layers, studio.device_type)
+        fixed = TrainConfig()  # the settings no preset changes
         gr.Markdown(I18N("model_intro"))
         with gr.Row():
             with gr.Column(scale=3):
@@ -140,15 +167,14 @@ class ModelTab:
                                                 elem_id="model-choice")
             with gr.Column(scale=2):
                 self.note = gr.Markdown(model_note(default, None, "en"), elem_id="model-note")
-        self.method = gr.Radio([(I18N("method_full"), "full"), (I18N("method_freeze"), "freeze"),
-                                (I18N("method_lora"), "lora")], value="full", label=I18N("method"),
+        self.method = gr.Radio([(I18N(f"method_{m}"), m) for m in METHODS], value="auto", label=I18N("method"),
                                info=I18N("method_info"), elem_id="method")
+        gr.Markdown(I18N("method_help"), elem_id="method-help")
         with gr.Row():
-            self.freeze_depth = gr.Slider(0, layers, value=min(layers, max(1, layers // 2)), step=1,
-                                          label=I18N("freeze_depth"), info=I18N("freeze_depth_info"),
-                                          elem_id="freeze-depth")
+            self.freeze_depth = gr.Slider(0, layers, value=depth, step=1, label=I18N("freeze_depth"),
+                                          info=I18N("freeze_depth_info"), visible=False, elem_id="freeze-depth")
             self.lora_rank = gr.Dropdown(LORA_RANKS, value=8, label=I18N("lora_rank"), info=I18N("lora_rank_info"),
-                                         elem_id="lora-rank")
+                                         visible=False, elem_id="lora-rank")
         self.trainable = gr.Markdown(elem_id="trainable-params")
         with gr.Row(equal_height=True):
             self.preset = gr.Radio([(I18N(f"preset_{key}"), key) for key in PRESETS], value=DEFAULT_PRESET,
@@ -161,27 +187,30 @@ class ModelTab:
                                                step=1e-5, elem_id="learning-rate")
                 self.epochs = gr.Number(start["epochs"], label=I18N("epochs"), info=I18N("epochs_info"),
                                         minimum=0.1, maximum=100, step=0.5, elem_id="epochs")
-                batch = default_batch_size(training.pick_device().type)
-                self.batch_size = gr.Dropdown(BATCH_SIZES, value=batch, label=I18N("batch_size"),
+                self.batch_size = gr.Dropdown(BATCH_SIZES, value=start["batch_size"], label=I18N("batch_size"),
                                               info=I18N("batch_size_info"), allow_custom_value=True,
                                               elem_id="batch-size")
             with gr.Row():
                 longest = min(MAX_LENGTHS[1], facts.get("max_positions", MAX_LENGTHS[1]))
-                self.max_length = gr.Slider(MAX_LENGTHS[0], longest, value=min(128, longest), step=8,
+                self.max_length = gr.Slider(MAX_LENGTHS[0], longest, value=min(fixed.max_length, longest), step=8,
                                             label=I18N("max_length"),
                                             info=I18N("max_length_info"), elem_id="max-length")
-                self.warmup = gr.Slider(0, 0.3, value=0.06, step=0.01, label=I18N("warmup"), info=I18N("warmup_info"),
-                                        elem_id="warmup")
-                self.weight_decay = gr.Number(0.01, label=I18N("weight_decay"), info=I18N("weight_decay_info"),
-                                              minimum=0, maximum=1, step=0.01, elem_id="weight-decay")
+                self.warmup = gr.Slider(0, 0.3, value=fixed.warmup_ratio, step=0.01, label=I18N("warmup"),
+                                        info=I18N("warmup_info"), elem_id="warmup")
+                self.weight_decay = gr.Number(fixed.weight_decay, label=I18N("weight_decay"),
+                                              info=I18N("weight_decay_info"), minimum=0, maximum=1, step=0.01,
+                                              elem_id="weight-decay")
             with gr.Row():
                 self.patience = gr.Slider(0, 10, value=start["patience"], step=1, label=I18N("patience"),
                                           info=I18N("patience_info"), elem_id="patience")
-                self.class_weights = gr.Checkbox(False, label=I18N("class_weights"), info=I18N("class_weights_info"),
-                                                 elem_id="class-weights")
-                self.seed = gr.Number(42, label=I18N("seed"), info=I18N("seed_info"), precision=0, elem_id="seed")
+                self.evals_per_epoch = gr.Slider(1, 10, value=start["evals_per_epoch"], step=1,
+                                                 label=I18N("evals_per_epoch"), info=I18N("evals_per_epoch_info"),
+                                                 elem_id="evals-per-epoch")
+                self.class_weights = gr.Checkbox(fixed.class_weights, label=I18N("class_weights"),
+                                                 info=I18N("class_weights_info"), elem_id="class-weights")
+                self.seed = gr.Number(fixed.seed, label=I18N("seed"), info=I18N("seed_info"), precision=0,
+                                      elem_id="seed")
             self.max_length_hint = gr.Markdown(elem_id="max-length-hint")
-        self.evals_per_epoch = gr.State(start["evals_per_epoch"])
         self.estimate = gr.Markdown(elem_id="model-estimate")
 
     @property
@@ -191,32 +220,50 @@ class ModelTab:
                 self.epochs, self.batch_size, self.max_length, self.warmup, self.weight_decay, self.patience,
                 self.class_weights, self.seed, self.evals_per_epoch]
 
+    @property
+    def preset_fields(self) -> list:
+        """The advanced fields a preset fills, in the order of PRESET_FIELDS."""
+        return [self.learning_rate, self.epochs, self.batch_size, self.patience, self.evals_per_epoch]
+
     def wire(self, lang: gr.Radio, data_state: gr.State) -> None:
+        device_type = self.studio.device_type
         choice_inputs = [self.model_choice, self.method, self.freeze_depth, self.lora_rank, data_state, lang]
         estimate_inputs = [self.model_choice, self.method, self.freeze_depth, self.lora_rank, data_state,
                            self.epochs, self.batch_size, self.max_length, self.evals_per_epoch, lang]
+
+        def filled(values: dict) -> tuple:
+            return tuple(values[field] for field in PRESET_FIELDS)
 
         def on_choice(name, method, freeze_layers, lora_r, view, lang):
             choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}))
             return trainable_text(choice, lang)
 
-        def on_model(name, preset, freeze_layers, view, lang):
+        def on_model(name, preset, method, freeze_layers, view, lang):
             facts = model_facts(name)
             if facts["error"]:
-                return (gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), model_note(name, view, lang))
-            values = preset_values(preset, facts["width"])
+                return (gr.skip(),) * (2 + len(PRESET_FIELDS)) + (model_note(name, view, lang),)
             layers = max(1, facts["layers"])
+            depth = min(int(freeze_layers or 0), layers)
+            values = preset_values(preset, facts["width"], method, depth, facts["layers"], device_type)
             suggested = suggested_max_length(view, facts["max_positions"])
-            slider = gr.update(maximum=layers, value=min(int(freeze_layers or 0), layers))
+            slider = gr.update(maximum=layers, value=depth)
             max_length = gr.update(maximum=min(MAX_LENGTHS[1], facts["max_positions"]),
                                    **({"value": suggested} if suggested else {}))
-            return (slider, values["learning_rate"], values["epochs"], values["patience"], max_length,
-                    model_note(name, view, lang))
+            return (slider, *filled(values), max_length, model_note(name, view, lang))
 
-        def on_preset(preset, name, lang):
-            values = preset_values(preset, model_facts(name).get("width", 384))
-            return (values["learning_rate"], values["epochs"], values["patience"], values["evals_per_epoch"],
-                    preset_note(preset, lang))
+        def on_preset(preset, name, method, freeze_layers, lang):
+            return (*filled(apply_preset(preset, name, method, freeze_layers, device_type)), preset_note(preset, lang))
+
+        def on_method(method, preset, name, freeze_layers):
+            show_depth, show_rank = method_fields(method)
+            return (gr.update(visible=show_depth), gr.update(visible=show_rank),
+                    *filled(apply_preset(preset, name, method, freeze_layers, device_type)))
+
+        def on_depth(freeze_layers, preset, name, method):
+            # Only under freeze does the depth change the preset (at the maximum only the head trains).
+            if method != "freeze":
+                return (gr.skip(),) * len(PRESET_FIELDS)
+            return filled(apply_preset(preset, name, method, freeze_layers, device_type))
 
         def on_data(view, name, lang):
             suggested = suggested_max_length(view, model_facts(name).get("max_positions", 512))
@@ -224,18 +271,19 @@ class ModelTab:
                      suggested=suggested) if suggested else ""
             return (gr.update(value=suggested) if suggested else gr.skip(), hint, model_note(name, view, lang))
 
-        # Moving the slider or picking a rank is choosing that method.
-        self.freeze_depth.input(lambda: "freeze", None, [self.method], show_progress="hidden")
-        self.lora_rank.input(lambda: "lora", None, [self.method], show_progress="hidden")
         for trigger in (self.model_choice.change, self.method.change, self.freeze_depth.change, self.lora_rank.change,
                         data_state.change):
             trigger(on_choice, choice_inputs, [self.trainable], show_progress="hidden",
                     api_name="describe_model" if trigger == self.model_choice.change else None)
-        self.model_choice.change(on_model, [self.model_choice, self.preset, self.freeze_depth, data_state, lang],
-                                 [self.freeze_depth, self.learning_rate, self.epochs, self.patience, self.max_length,
-                                  self.note])
-        self.preset.change(on_preset, [self.preset, self.model_choice, lang],
-                           [self.learning_rate, self.epochs, self.patience, self.evals_per_epoch, self.preset_note])
+        self.model_choice.change(on_model, [self.model_choice, self.preset, self.method, self.freeze_depth, data_state,
+                                            lang],
+                                 [self.freeze_depth, *self.preset_fields, self.max_length, self.note])
+        self.preset.change(on_preset, [self.preset, self.model_choice, self.method, self.freeze_depth, lang],
+                           [*self.preset_fields, self.preset_note])
+        self.method.change(on_method, [self.method, self.preset, self.model_choice, self.freeze_depth],
+                           [self.freeze_depth, self.lora_rank, *self.preset_fields], show_progress="hidden")
+        self.freeze_depth.change(on_depth, [self.freeze_depth, self.preset, self.model_choice, self.method],
+                                 self.preset_fields, show_progress="hidden")
         data_state.change(on_data, [data_state, self.model_choice, lang], [self.max_length, self.max_length_hint,
                                                                             self.note])
         for trigger in (self.method.change, self.freeze_depth.change, self.lora_rank.change, data_state.change,

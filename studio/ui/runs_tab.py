@@ -23,7 +23,7 @@ def method_text(run, lang: str) -> str:
         return t("method_head_only", lang) if m.freeze_layers < 0 else t("method_frozen", lang, n=m.freeze_layers)
     if m.method == "lora":
         return f"LoRA r={m.lora_r}"
-    return t("method_full", lang)
+    return t("method_auto_short" if m.method == "auto" else "method_full", lang)
 
 
 def runs_frame(studio: Studio, lang: str) -> pd.DataFrame:

@@ -10,8 +10,9 @@ import time
 import gradio as gr
 
 from .. import plots
-from ..config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
+from ..config import ConfigError, DataConfig, ModelConfig, RunConfig
 from ..presets import DEFAULT_PRESET
+from ..presets import build_config as build_run_config
 from .context import Studio
 from .i18n import I18N, duration_text, finding_text, plot_words, t
 from .model_tab import model_facts
@@ -21,34 +22,34 @@ LOG_LINES = 40
 
 
 # --- starting and stopping ---------------------------------------------------------------------
-def _number(value, default, kind=float):
+def _number(value, kind=float):
+    """The number in a field, or None for an empty or unreadable one (the preset's value then applies)."""
     try:
-        return kind(value) if value not in (None, "") else default
+        return kind(value) if value not in (None, "") else None
     except (TypeError, ValueError):
-        return default
+        return None
 
 
 def build_config(view: dict, model_name: str, method: str, freeze_layers, lora_r, preset: str, learning_rate, epochs,
                  batch_size, max_length, warmup, weight_decay, patience, class_weights, seed, evals_per_epoch,
-                 run_name: str = "", layers: int | None = None) -> RunConfig:
-    """A RunConfig from the page's plain values; the core's validate() judges it."""
-    freeze = _number(freeze_layers, 0, int) if method == "freeze" else 0
-    if method == "freeze" and layers and freeze >= layers:
-        freeze = -1  # every layer frozen: only the head trains ("head only" in the runs table)
-    rank = _number(lora_r, 8, int)
-    return RunConfig(
-        data=DataConfig(train_file=view["path"], validation_file=view.get("validation_path"),
-                        test_file=view.get("test_path"), text_column=view.get("text_column"),
-                        label_column=view.get("label_column")),
-        model=ModelConfig(name=model_name, method=method or "full", freeze_layers=freeze, lora_r=rank,
-                          lora_alpha=2 * rank),
-        train=TrainConfig(preset=preset or DEFAULT_PRESET, learning_rate=_number(learning_rate, 1e-4),
-                          epochs=_number(epochs, 3.0), batch_size=_number(batch_size, 32, int),
-                          max_length=_number(max_length, 128, int), warmup_ratio=_number(warmup, 0.06),
-                          weight_decay=_number(weight_decay, 0.01), patience=_number(patience, 2, int),
-                          class_weights=bool(class_weights), seed=_number(seed, 42, int),
-                          evals_per_epoch=_number(evals_per_epoch, 1, int)),
-        name=(run_name or "").strip())
+                 run_name: str = "", *, layers: int, width: int, device_type: str) -> RunConfig:
+    """A RunConfig from the page's plain values through presets.build_config; the core's validate() judges it.
+
+    Every field of the advanced settings is what the run uses; an empty one takes the preset's value.
+    """
+    data = DataConfig(train_file=view["path"], validation_file=view.get("validation_path"),
+                      test_file=view.get("test_path"), text_column=view.get("text_column"),
+                      label_column=view.get("label_column"))
+    typed = {"learning_rate": _number(learning_rate), "epochs": _number(epochs), "batch_size": _number(batch_size, int),
+             "max_length": _number(max_length, int), "warmup_ratio": _number(warmup),
+             "weight_decay": _number(weight_decay), "patience": _number(patience, int),
+             "class_weights": bool(class_weights), "seed": _number(seed, int),
+             "evals_per_epoch": _number(evals_per_epoch, int), "device": device_type}
+    rank = _number(lora_r, int)
+    return build_run_config(data, model_name, method or "auto", preset or DEFAULT_PRESET, device_type,
+                            hidden_size=width, layer_count=layers, freeze_layers=_number(freeze_layers, int),
+                            lora_r=ModelConfig.lora_r if rank is None else rank, overrides=typed,
+                            name=(run_name or "").strip())
 
 
 def start_training(studio: Studio, view: dict | None, model_name: str, method: str, freeze_layers, lora_r,
@@ -69,11 +70,12 @@ def start_training(studio: Studio, view: dict | None, model_name: str, method: s
     facts = model_facts(model_name)
     if facts["error"]:
         return f"⛔ {facts['error']}", None
-    config = build_config(view, model_name, method, freeze_layers, lora_r, preset, learning_rate, epochs, batch_size,
-                          max_length, warmup, weight_decay, patience, class_weights, seed, evals_per_epoch, run_name,
-                          layers=facts["layers"])
     busy = studio.manager.active_runs()
     try:
+        config = build_config(view, model_name, method, freeze_layers, lora_r, preset, learning_rate, epochs,
+                              batch_size, max_length, warmup, weight_decay, patience, class_weights, seed,
+                              evals_per_epoch, run_name, layers=facts["layers"], width=facts["width"],
+                              device_type=studio.device_type)
         run = studio.manager.submit(config)
     except ConfigError as err:
         return f"⛔ {err}", None

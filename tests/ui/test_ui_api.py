@@ -31,8 +31,8 @@ def client(studio_app):
 
 def _settings(tiny, epochs=1, run_name="api run"):
     # model, method, freeze layers, LoRA rank, preset, learning rate, epochs, batch, max length, warm-up,
-    # weight decay, patience, class weights, seed, run name, language
-    return [str(tiny), "full", 0, 8, "quick", 5e-3, epochs, 16, 64, 0.0, 0.0, 0, False, 1, run_name, "en"]
+    # weight decay, patience, class weights, seed, evaluations per epoch, run name, language
+    return [str(tiny), "full", 0, 8, "quick", 5e-3, epochs, 16, 64, 0.0, 0.0, 0, False, 1, 1, run_name, "en"]
 
 
 def _poll_until(client, text, timeout=120):

@@ -155,9 +155,25 @@ def test_a_hub_model_is_refused_at_once_when_the_hub_is_out_of_reach(monkeypatch
 
 
 def test_presets_fill_the_advanced_settings():
-    quick, best = model_tab.preset_values("quick", 384), model_tab.preset_values("best", 768)
-    assert quick["epochs"] == 3 and best["epochs"] == 12
+    quick = model_tab.preset_values("quick", 384, "auto", None, 6, "cpu")
+    best = model_tab.preset_values("best", 768, "auto", None, 12, "cpu")
+    assert quick["epochs"] == 3 and best["epochs"] == 12 and best["evals_per_epoch"] == 2
     assert quick["learning_rate"] > best["learning_rate"]
+    assert set(quick) == set(model_tab.PRESET_FIELDS)
+    head = model_tab.preset_values("quick", 384, "freeze", 6, 6, "cpu")  # every layer frozen: the head alone
+    assert head["learning_rate"] == pytest.approx(50 * quick["learning_rate"])
+    gpu = model_tab.preset_values("quick", 384, "auto", None, 6, "cuda")
+    assert gpu["batch_size"] == 64 and gpu["learning_rate"] == pytest.approx(2 ** 0.5 * quick["learning_rate"])
+
+
+def test_auto_is_counted_as_full_fine_tuning_and_says_so(studio):
+    auto = model_tab.describe_model(studio.default_model, "auto", 0, 8, 2)
+    full = model_tab.describe_model(studio.default_model, "full", 0, 8, 2)
+    assert auto["method"] == "auto" and (auto["trainable"], auto["total"]) == (full["trainable"], full["total"])
+    assert "chosen from your data when training starts" in model_tab.trainable_text(auto, "en")
+    assert "训练开始时" in model_tab.trainable_text(auto, "zh-CN")
+    assert "chosen from your data" not in model_tab.trainable_text(full, "en")
+    assert model_tab.method_fields("freeze") == (True, False) and model_tab.method_fields("auto") == (False, False)
 
 
 def test_max_length_is_suggested_from_token_lengths(view):
@@ -192,11 +208,18 @@ def test_start_without_data_says_so(studio):
 
 def test_build_config_turns_a_full_freeze_into_head_only(view):
     config = train_tab.build_config(view, "m", "freeze", 6, 8, "quick", 1e-4, 2, 16, 64, 0.1, 0.01, 1, True, 3, 2,
-                                    " name ", layers=6)
+                                    " name ", layers=6, width=384, device_type="cpu")
     assert config.model.freeze_layers == -1 and config.name == "name" and config.train.class_weights
     assert config.data.text_column == "review" and config.train.evals_per_epoch == 2
-    defaults = train_tab.build_config(view, "m", "full", 3, 8, "quick", None, "", 16, 64, 0, 0, 1, False, 3, 1)
-    assert defaults.train.epochs == 3.0 and defaults.model.freeze_layers == 0
+    assert (config.train.learning_rate, config.train.epochs, config.train.device) == (1e-4, 2, "cpu")
+
+
+def test_empty_advanced_fields_take_the_presets_values(view):
+    config = train_tab.build_config(view, "m", "lora", 3, 16, "best", None, "", None, 64, 0, 0, "", False, 3, None,
+                                    layers=6, width=384, device_type="cuda")
+    preset = model_tab.preset_values("best", 384, "lora", None, 6, "cuda")
+    assert {field: getattr(config.train, field) for field in model_tab.PRESET_FIELDS} == preset
+    assert (config.model.freeze_layers, config.model.lora_r, config.model.lora_alpha) == (0, 16, 32)
 
 
 def test_a_finished_run_shows_status_progress_curves_and_log(studio, finished_run):
