@@ -178,8 +178,10 @@ def _print_event(event: dict) -> None:
         print(f"  step {event['step']:>5}  epoch {event['epoch']:.2f}  loss {event['loss']:.4f}  "
               f"{event['samples_per_s']:.0f} samples/s  {event['progress']:.0%}  ETA {event['eta_s']:.0f}s", flush=True)
     elif kind == "eval":
-        print(f"  validation  epoch {event['epoch']:.2f}  loss {event['loss']:.4f}  accuracy {event['accuracy']:.2%}  "
-              f"macro-F1 {event['macro_f1']:.3f}{'  (best so far)' if event['best'] else ''}", flush=True)
+        where = "fitted head" if event.get("probe") else f"epoch {event['epoch']:.2f}"
+        print(f"  validation  {where}  loss {event['loss']:.4f}  accuracy {event['accuracy']:.2%}  "
+              f"macro-F1 {event['macro_f1']:.3f}{'  (one label for every row)' if event.get('single_label') else ''}"
+              f"{'  (best so far)' if event['best'] else ''}", flush=True)
     elif kind in ("note", "failed"):
         print(f"  {event['message']}", flush=True)
 
