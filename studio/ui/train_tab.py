@@ -11,6 +11,7 @@ import gradio as gr
 
 from .. import plots
 from ..config import ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
+from ..metrics import warning_text
 from ..presets import DEFAULT_PRESET
 from .context import Studio
 from .i18n import I18N, duration_text, finding_text, plot_words, t
@@ -196,6 +197,9 @@ def status_text(run_id: str, name: str, status: dict, watch: dict, lang: str) ->
         final = watch.get("final") or {}
         detail = t("status_finished", lang, accuracy=f"{final.get('accuracy', 0):.1%}",
                    f1=f"{final.get('macro_f1', 0):.2f}")
+        warning = warning_text(final, lang)
+        if warning:
+            detail += f"\n\n⚠️ {warning}"
     elif state == "failed":
         detail = status.get("message", "")
     elif state == "running" and not watch["started"]:
