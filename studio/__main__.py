@@ -202,17 +202,28 @@ def cmd_train(a) -> int:
     metrics = run.metrics()
     if a.json:
         print(json.dumps({"type": "result", "run_dir": str(run.path), "state": status["state"],
-                          "message": status["message"], "metrics": _headline(metrics)}, ensure_ascii=False))
+                          "message": status["message"], "metrics": _headline(metrics),
+                          "baseline": (metrics or {}).get("baseline"), "warnings": (metrics or {}).get("warnings", [])},
+                         ensure_ascii=False))
     else:
         print(f"Run folder: {run.path}")
         if metrics:
-            print(f"Test accuracy {metrics['accuracy']:.2%}, macro-F1 {metrics['macro_f1']:.3f}, "
-                  f"weighted-F1 {metrics['weighted_f1']:.3f} on {metrics['examples']:,} examples.")
-            print(metrics["summary"])
+            _print_result(metrics)
     if status["state"] != "finished":
         print(status["message"], file=sys.stderr)
         return 1
     return 0
+
+
+def _print_result(metrics: dict) -> None:
+    """The test accuracy, the warning when that number is misleading, then the rest in plain words."""
+    from .metrics import summarize, warning_text
+    print(f"Test accuracy {metrics['accuracy']:.2%}, macro-F1 {metrics['macro_f1']:.3f}, "
+          f"weighted-F1 {metrics['weighted_f1']:.3f} on {metrics['examples']:,} examples.")
+    warning = warning_text(metrics)
+    if warning:
+        print(warning)
+    print(summarize(metrics, with_warning=False))
 
 
 def _headline(metrics: dict | None) -> dict | None:
@@ -257,6 +268,8 @@ def cmd_runs(a) -> int:
     for r in rows:
         acc = f"{r['test_accuracy']:.1%}" if r["test_accuracy"] is not None else "-"
         print(f"{r['id']}  {r['state']:<11} {acc:>6}  {r['model']}  {r['method']}  {r['data']}")
+        if r["warnings"]:
+            print(f"    {r['message']}")
     if not rows:
         print(f"No runs in {a.runs_dir}.")
     return 0

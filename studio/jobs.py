@@ -11,7 +11,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
-from . import training
+from . import metrics, training
 from .config import ConfigError, RunConfig
 from .data import DataError
 from .models import ModelError
@@ -43,9 +43,16 @@ def execute(run: Run, should_stop: Callable[[], bool] = lambda: False,
                    f"Details are in {run.path / 'error.log'}; your data and earlier runs are untouched.")
         emit({"type": "failed", "message": message})
         return run.set_status("failed", message)
-    emit({"type": "finished", "accuracy": report["accuracy"], "macro_f1": report["macro_f1"]})
-    return run.set_status("finished", f"Finished: {report['accuracy']:.1%} of test examples classified correctly.",
-                          best_validation=report.get("best_validation_macro_f1"))
+    emit({"type": "finished", "accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+          "baseline": report.get("baseline"), "warnings": report.get("warnings", [])})
+    return run.set_status("finished", finished_message(report), best_validation=report.get("best_validation_macro_f1"))
+
+
+def finished_message(report: dict) -> str:
+    """The final status: the test accuracy, and the warning when that number is misleading."""
+    message = f"Finished: {report['accuracy']:.1%} of test examples classified correctly."
+    warning = metrics.warning_text(report)
+    return f"{message} {warning}" if warning else message
 
 
 def _waiting_message(ahead: int) -> str:

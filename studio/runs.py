@@ -148,6 +148,7 @@ class Run:
             "method": describe_method(config), "data": Path(config.data.train_file).name,
             "best_validation": status.get("best_validation"),
             "test_accuracy": metrics.get("accuracy"), "test_macro_f1": metrics.get("macro_f1"),
+            "warnings": metrics.get("warnings", []),
             "duration_s": round(ended - started, 1) if started and ended else None,
             "created": self.id[:15], "has_model": self.has_model(),
         }

@@ -505,7 +505,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     test_loss, probs = predict_split(model, test_set, eval_batch, autocast, eval_loss_fn)
 
     predicted = probs.argmax(-1)
-    report = metrics.full_report(test_set.labels.numpy(), predicted, labels)
+    report = metrics.full_report(test_set.labels.numpy(), predicted, labels, train_set.labels.numpy())
     report.update({"test_loss": test_loss, "summary": "", "best_validation_macro_f1": best["macro_f1"],
                    "best_validation_accuracy": best["accuracy"], "best_step": best["step"],
                    "method": m.method, "freeze_layers": m.freeze_layers, "auto_note": auto_note,

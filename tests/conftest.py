@@ -62,6 +62,18 @@ def sentiment_csv(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture
+def one_text_csv(tmp_path) -> Path:
+    """100 rows of one and the same text, 80 labelled "ham" and 20 "spam": a model can only answer one label for all."""
+    import csv
+    path = tmp_path / "same-text.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["message", "label"])
+        w.writerows(("Call me back when you can", "ham" if i % 5 else "spam") for i in range(100))
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_run_dir(tmp_path_factory, tiny_model_dir) -> Path:
     """A finished run folder (runs/<id>/ with model/, metrics.json, predictions.jsonl) from one epoch of the tiny BERT."""

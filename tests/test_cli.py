@@ -44,6 +44,31 @@ def test_train_then_predict_end_to_end(sentiment_csv, tiny_model_dir, tmp_path):
     assert json.loads(listed.stdout)[0]["id"] == run_dir.name
 
 
+def test_train_prints_the_warning_after_the_test_accuracy(one_text_csv, tiny_model_dir, tmp_path, capsys):
+    """One text repeated, so the model answers one label for all: the CLI must say so, in words and in --json."""
+    runs_dir = tmp_path / "runs"
+    args = ["train", str(one_text_csv), "--model", str(tiny_model_dir), "--freeze", "all", "--epochs", "1",
+            "--batch-size", "8", "--max-length", "32", "--runs-dir", str(runs_dir)]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Test accuracy"))
+    warning = lines[at + 1]
+    assert warning.startswith("Warning:") and "for every text and never predicts" in warning
+    assert "class weights" in warning
+    summary = lines[at + 2]
+    assert summary.startswith("On 15 test examples") and 'always answering "ham" would be right' in summary
+
+    assert main(["runs", "--runs-dir", str(runs_dir)]) == 0
+    listed = capsys.readouterr().out
+    assert warning in listed
+
+    assert main(args + ["--json"]) == 0
+    result = json.loads(capsys.readouterr().out.splitlines()[-1])
+    codes = [w["code"] for w in result["warnings"]]
+    assert result["type"] == "result" and "single_label" in codes and "never_predicts" in codes
+    assert result["baseline"]["label"] == "ham" and warning in result["message"]
+
+
 def test_inspect_json_report(sentiment_csv, capsys):
     assert main(["inspect", str(sentiment_csv), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -121,3 +121,29 @@ def test_invalid_config_is_refused_before_queueing(tmp_path, sentiment_csv, tiny
     with pytest.raises(ConfigError):
         manager.submit(config_for(sentiment_csv, tiny_model_dir, learning_rate=5.0))
     assert not list((tmp_path / "runs").iterdir())
+
+
+def test_a_model_that_answers_one_label_is_called_out(one_text_csv, tiny_model_dir, tmp_path):
+    """Every text is the same, so every answer is: the run must say so instead of headlining its accuracy."""
+    from studio.runs import Run
+    config = config_for(one_text_csv, tiny_model_dir)
+    config.model.method = "full"
+    run = Run.create(tmp_path / "runs", config)
+    assert jobs.execute(run)["state"] == "finished", run.status()
+    answered = {p["predicted"] for p in run.predictions()}
+    assert len(answered) == 1
+    label = answered.pop()
+    other = "spam" if label == "ham" else "ham"
+    report = run.metrics()
+    assert report["baseline"]["label"] == "ham" and report["baseline"]["source"] == "train"
+    codes = {w["code"]: w for w in report["warnings"]}
+    assert codes["single_label"]["label"] == label and codes["never_predicts"]["labels"] == [other]
+    assert "no_better_than_baseline" in codes
+    sentence = f'answers "{label}" for every text and never predicts "{other}"'
+    message = run.status()["message"]
+    assert message.startswith("Finished:") and sentence in message and "class weights" in message
+    assert report["summary"].startswith("Warning:") and sentence in report["summary"]
+    assert 'always answering "ham" would be right' in report["summary"]
+    finished = [e for e in run.events()[0] if e["type"] == "finished"][0]
+    assert finished["warnings"] == report["warnings"]
+    assert sentence in (run.model_dir / "README.md").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ import gradio as gr
 import pandas as pd
 
 from .. import plots
-from ..metrics import top_confusions
+from ..metrics import summarize, warning_text
 from .context import Studio
 from .i18n import I18N, plot_words, t
 
@@ -28,20 +28,27 @@ def evaluation(studio: Studio, run_id: str | None) -> dict:
 
 
 def summary_text(report: dict, lang: str) -> str:
-    """The plain-language summary: the core's sentence in English, the same facts in Chinese."""
-    if lang == "en":
-        return report.get("summary", "")
-    parts = [t("eval_summary_overall", lang, examples=f"{report['examples']:,}", accuracy=f"{report['accuracy']:.1%}",
-               f1=f"{report['macro_f1']:.2f}")]
-    rows = sorted(report["per_class"], key=lambda row: row["f1"])
-    if len(rows) > 1 and rows[0]["f1"] < rows[-1]["f1"]:
-        parts.append(t("eval_summary_best_worst", lang, best=rows[-1]["label"], best_f1=f"{rows[-1]['f1']:.2f}",
-                       worst=rows[0]["label"], worst_f1=f"{rows[0]['f1']:.2f}"))
-    confusions = top_confusions(report, 1)
-    if confusions:
-        true, predicted, count = confusions[0]
-        parts.append(t("eval_summary_confusion", lang, true=true, predicted=predicted, count=count))
-    return "".join(parts)
+    """The plain-language summary in the page's language; the warning is shown on its own, above it."""
+    return summarize(report, lang, with_warning=False)
+
+
+def warning_html(report: dict, lang: str) -> str:
+    """A box saying why the accuracy is misleading, or "" when it is not."""
+    warning = warning_text(report, lang)
+    return f'<div class="studio-warning" role="alert">⚠️ {html.escape(warning)}</div>' if warning else ""
+
+
+def metric_cards(report: dict, lang: str) -> list[tuple[str, str, str]]:
+    """(title, value, explanation) of each headline number; the majority-label baseline sits beside the accuracy."""
+    cards = [(t("metric_accuracy", lang), f"{report['accuracy']:.1%}", t("metric_accuracy_info", lang))]
+    baseline = report.get("baseline")
+    if baseline:
+        info = "metric_baseline_info_test" if baseline.get("source") == "test" else "metric_baseline_info"
+        cards.append((t("metric_baseline", lang, label=baseline["label"]), f"{baseline['accuracy']:.1%}", t(info, lang)))
+    return cards + [
+        (t("metric_macro_f1", lang), f"{report['macro_f1']:.2f}", t("metric_macro_f1_info", lang)),
+        (t("metric_weighted_f1", lang), f"{report['weighted_f1']:.2f}", t("metric_weighted_f1_info", lang)),
+        (t("metric_examples", lang), f"{report['examples']:,}", t("metric_examples_info", lang))]
 
 
 def metrics_html(view: dict, lang: str) -> str:
@@ -51,16 +58,12 @@ def metrics_html(view: dict, lang: str) -> str:
     if not report:
         state = t("state_" + (view["state"] or "unknown"), lang)
         return f'<p class="studio-empty">{html.escape(t("eval_not_ready", lang, state=state))}</p>'
-    cards = [(t("metric_accuracy", lang), f"{report['accuracy']:.1%}", t("metric_accuracy_info", lang)),
-             (t("metric_macro_f1", lang), f"{report['macro_f1']:.2f}", t("metric_macro_f1_info", lang)),
-             (t("metric_weighted_f1", lang), f"{report['weighted_f1']:.2f}", t("metric_weighted_f1_info", lang)),
-             (t("metric_examples", lang), f"{report['examples']:,}", t("metric_examples_info", lang))]
     cards_html = "".join(f'<div class="studio-card"><div class="studio-card-value">{value}</div>'
                          f'<div class="studio-card-title">{html.escape(title)}</div>'
                          f'<div class="studio-card-info">{html.escape(info)}</div></div>'
-                         for title, value, info in cards)
+                         for title, value, info in metric_cards(report, lang))
     summary = html.escape(summary_text(report, lang))
-    return (f'<div class="studio-cards">{cards_html}</div>'
+    return (f'{warning_html(report, lang)}<div class="studio-cards">{cards_html}</div>'
             f'<p class="studio-summary"><b>{html.escape(t("eval_summary", lang))}</b> {summary}</p>')
 
 

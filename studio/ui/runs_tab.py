@@ -26,6 +26,13 @@ def method_text(run, lang: str) -> str:
     return t("method_auto_short" if m.method == "auto" else "method_full", lang)
 
 
+def accuracy_text(row: dict) -> str:
+    """The test accuracy, marked when it is misleading (the Evaluate tab says why)."""
+    if row["test_accuracy"] is None:
+        return ""
+    return f"{'⚠️ ' if row['warnings'] else ''}{row['test_accuracy']:.1%}"
+
+
 def runs_frame(studio: Studio, lang: str) -> pd.DataFrame:
     rows = []
     for run in list_runs(studio.runs_dir):
@@ -33,7 +40,7 @@ def runs_frame(studio: Studio, lang: str) -> pd.DataFrame:
         rows.append([r["id"], r["name"], t("state_" + r["state"], lang), model_label(r["model"]),
                      method_text(run, lang), r["data"],
                      f"{r['best_validation']:.3f}" if r["best_validation"] is not None else "",
-                     f"{r['test_accuracy']:.1%}" if r["test_accuracy"] is not None else "",
+                     accuracy_text(r),
                      duration_text(r["duration_s"], lang) if r["duration_s"] is not None else ""])
     return pd.DataFrame(rows, columns=[t(c, lang) for c in COLUMNS])
 

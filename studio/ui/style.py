@@ -20,6 +20,8 @@ CSS = """
 .studio-card-title { font-weight: 600; margin-top: 0.2rem; }
 .studio-card-info { font-size: 0.85rem; color: var(--body-text-color-subdued, #6b7280); }
 .studio-summary { font-size: 1.02rem; }
+.studio-warning { font-size: 1.05rem; font-weight: 600; padding: 0.6rem 0.9rem; margin: 0.25rem 0 0.5rem;
+                  border-left: 5px solid #d97706; border-radius: 6px; background: rgba(217, 119, 6, 0.12); }
 .studio-empty { color: var(--body-text-color-subdued, #6b7280); }
 #train-status { font-size: 1.05rem; }
 """

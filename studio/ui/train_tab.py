@@ -11,6 +11,7 @@ import gradio as gr
 
 from .. import plots
 from ..config import ConfigError, DataConfig, ModelConfig, RunConfig
+from ..metrics import warning_text
 from ..presets import DEFAULT_PRESET
 from ..presets import build_config as build_run_config
 from .context import Studio
@@ -198,6 +199,9 @@ def status_text(run_id: str, name: str, status: dict, watch: dict, lang: str) ->
         final = watch.get("final") or {}
         detail = t("status_finished", lang, accuracy=f"{final.get('accuracy', 0):.1%}",
                    f1=f"{final.get('macro_f1', 0):.2f}")
+        warning = warning_text(final, lang)
+        if warning:
+            detail += f"\n\n⚠️ {warning}"
     elif state == "failed":
         detail = status.get("message", "")
     elif state == "running" and not watch["started"]:
