@@ -262,6 +262,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "log_eval": ("validation at epoch {epoch}: loss {loss}, accuracy {accuracy}, macro-F1 {f1}",
                  "第 {epoch} 轮验证：损失 {loss}，准确率 {accuracy}，宏平均 F1 {f1}"),
     "log_best": ("(best so far)", "（目前最好）"),
+    "log_eval_probe": ("first answer, the head fitted on the model's sentence vectors: validation loss {loss}, "
+                       "accuracy {accuracy}, macro-F1 {f1}",
+                       "第一个答案（在模型的句向量上拟合的分类头）：验证集损失 {loss}，准确率 {accuracy}，宏平均 F1 {f1}"),
+    "status_best": ("Best on validation so far: {accuracy} right (epoch {epoch}).",
+                    "目前验证集上最好的成绩：准确率 {accuracy}（第 {epoch} 轮）。"),
+    "status_best_probe": ("First answer: {accuracy} right on validation, from a head fitted on the model's sentence "
+                          "vectors in seconds; fine-tuning now tries to beat it, and the better one is kept.",
+                          "第一个答案：验证集准确率 {accuracy}，来自几秒内在模型句向量上拟合的分类头；"
+                          "接下来的微调会尝试超过它，最终保留更好的那个。"),
     "log_queued": ("Queued.", "已排队。"),
     "log_finished": ("Finished: test accuracy {accuracy}.", "完成：测试准确率 {accuracy}。"),
     "log_cancelled": ("Stopped.", "已停止。"),

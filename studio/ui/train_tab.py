@@ -154,7 +154,8 @@ def absorb(watch: dict, events: list[dict], lang: str) -> dict:
             watch["steps"].append({k: event.get(k) for k in ("step", "epoch", "loss", "samples_per_s", "progress",
                                                               "eta_s")})
         elif kind == "eval":
-            watch["evals"].append({k: event.get(k) for k in ("step", "epoch", "loss", "accuracy", "macro_f1", "best")})
+            watch["evals"].append({k: event.get(k) for k in ("step", "epoch", "loss", "accuracy", "macro_f1", "best",
+                                                              "probe")})
         elif kind == "finished":
             watch["final"] = event
         line = log_line(event, lang)
@@ -174,8 +175,8 @@ def log_line(event: dict, lang: str) -> str | None:
         text = t("log_step", lang, step=event["step"], epoch=f"{event['epoch']:.2f}", loss=f"{event['loss']:.4f}",
                  speed=f"{event.get('samples_per_s', 0):.0f}")
     elif kind == "eval":
-        text = t("log_eval", lang, epoch=f"{event['epoch']:.2f}", loss=f"{event['loss']:.4f}",
-                 accuracy=f"{event['accuracy']:.1%}", f1=f"{event['macro_f1']:.3f}")
+        text = t("log_eval_probe" if event.get("probe") else "log_eval", lang, epoch=f"{event['epoch']:.2f}",
+                 loss=f"{event['loss']:.4f}", accuracy=f"{event['accuracy']:.1%}", f1=f"{event['macro_f1']:.3f}")
         if event.get("best"):
             text += " " + t("log_best", lang)
     elif kind in ("note", "failed"):
@@ -206,9 +207,18 @@ def status_text(run_id: str, name: str, status: dict, watch: dict, lang: str) ->
         detail = status.get("message", "")
     elif state == "running" and not watch["started"]:
         detail = t("status_preparing", lang)
+    elif state == "running" and watch["evals"]:
+        detail = t("status_running", lang) + " " + best_so_far(watch["evals"], lang)
     else:
         detail = t(f"status_{state}", lang)
     return f"{title} · {run}\n\n{detail}"
+
+
+def best_so_far(evals: list[dict], lang: str) -> str:
+    """The best validation score yet, and whether it is still the first answer (the fitted head)."""
+    best = [e for e in evals if e.get("best")][-1]
+    key = "status_best_probe" if best.get("probe") else "status_best"
+    return t(key, lang, accuracy=f"{best['accuracy']:.1%}", epoch=f"{best['epoch']:.1f}")
 
 
 def progress_html(state: str, watch: dict, status: dict, lang: str) -> str:

@@ -381,3 +381,17 @@ def test_durations_read_naturally():
     assert i18n.duration_text(42, "en") == "42 s"
     assert i18n.duration_text(125, "en") == "2 min 5 s"
     assert i18n.duration_text(3725, "zh-CN") == "1 小时 2 分"
+
+
+def test_a_running_page_names_the_first_answer_then_the_best_checkpoint():
+    from studio.ui import train_tab
+    probe_eval = {"type": "eval", "step": 0, "epoch": 0.0, "loss": 0.5, "accuracy": 0.781, "macro_f1": 0.77,
+                  "best": True, "probe": True}
+    watch = train_tab.absorb(train_tab.fresh_watch("r1", "en", []), [{"type": "started", "epochs": 6}, probe_eval], "en")
+    for lang, words in (("en", "First answer: 78.1%"), ("zh", "第一个答案：验证集准确率 78.1%")):
+        assert words in train_tab.status_text("r1", "", {"state": "running"}, watch, lang)
+    assert "first answer" in watch["log"][-1]
+    later = {**probe_eval, "step": 40, "epoch": 2.0, "accuracy": 0.83, "probe": None}
+    watch = train_tab.absorb(watch, [later], "en")
+    text = train_tab.status_text("r1", "", {"state": "running"}, watch, "en")
+    assert "83.0%" in text and "epoch 2.0" in text and "First answer" not in text
