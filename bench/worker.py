@@ -1,8 +1,11 @@
 """One measurement in a clean process, started by bench/run.py (which reads this process's peak memory).
 
-  worker.py train CONFIG.json OUT_DIR [--warm] [--cancel-after-first-step]
+  worker.py train CONFIG.json OUT_DIR [--warm] [--cancel-after-first-step] [--threads N]
       studio.training.train(RunConfig) with timestamps of its events; prints `BENCH first_step` the moment
       the first step event arrives and `BENCH_RESULT {...}` at the end.
+  worker.py baseline SPEC.json [--threads N]
+      one baseline of bench/quality.py (tfidf_lr, embed_lr, setfit) fitted on SPEC's training file and scored on
+      its test file; writes predictions.jsonl as the studio does and prints `BENCH_RESULT {...}`.
   worker.py infer MODEL_DIR TEXTS.json [--calls N] [--warmup N]
       playground latency (Classifier.predict_one, one sentence per call, texts["one"]) and batch throughput
       (Classifier.predict over texts["batch"]). MODEL_DIR "bundled": the bundled model with an untrained head.
@@ -30,7 +33,14 @@ def say(tag: str, payload=None) -> None:
     print(tag if payload is None else f"{tag} {json.dumps(payload)}", flush=True)
 
 
+def set_threads(n: int) -> None:
+    if n:
+        import torch
+        torch.set_num_threads(n)
+
+
 def cmd_train(a) -> int:
+    set_threads(a.threads)
     if a.warm:  # the app's process: transformers and the model classes already imported
         import transformers  # noqa: F401
         from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer  # noqa: F401
@@ -86,7 +96,40 @@ def cmd_train(a) -> int:
             "train_samples_per_s": report["train_samples_per_s"], "best_step": report["best_step"],
             "best_validation_accuracy": report.get("best_validation_accuracy"),
             "epochs_done": round(report["steps"] / max(1, started.get("steps_per_epoch") or 1), 3),
+            "method": report.get("method"), "freeze_layers": report.get("freeze_layers"),
         })
+    say("BENCH_RESULT", result)
+    return 0
+
+
+def cmd_baseline(a) -> int:
+    set_threads(a.threads)
+    import baselines
+    import quality_core as core
+
+    spec = json.loads(Path(a.spec).read_text(encoding="utf-8"))
+    ds = core.DATASETS[spec["dataset"]]
+    train = core.read_table(spec["train_file"], ds.fmt)
+    test = core.read_table(spec["test_file"], ds.fmt)
+    x, y = train.column(ds.text), train.column(ds.label)
+    test_x, test_y = test.column(ds.text), test.column(ds.label)
+    method = spec["method"]
+    if method == "tfidf_lr":
+        out = baselines.tfidf_lr(x, y, test_x, spec["seed"])
+    elif method == "embed_lr":
+        out = baselines.embed_lr(x, y, test_x, spec["seed"], Path(spec["cache"]), spec["model"])
+    elif method == "setfit":
+        out = baselines.setfit_run(x, y, test_x, spec["seed"], spec["model"])
+    else:
+        raise SystemExit(f"Unknown baseline {method!r}; choose tfidf_lr, embed_lr or setfit.")
+    folder = Path(spec["out_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "predictions.jsonl", "w", encoding="utf-8") as f:
+        for text, label, guess, conf in zip(test_x, test_y, out["predicted"], out["confidence"]):
+            f.write(json.dumps({"text": text, "label": label, "predicted": str(guess), "confidence": conf}) + "\n")
+    result = core.prediction_stats(test_y, [str(p) for p in out["predicted"]])
+    result.update({k: v for k, v in out.items() if k not in ("predicted", "confidence")})
+    result.update({"train_rows": len(x), "test_rows": len(test_x)})
     say("BENCH_RESULT", result)
     return 0
 
@@ -201,6 +244,10 @@ def main() -> int:
     t.add_argument("out")
     t.add_argument("--warm", action="store_true")
     t.add_argument("--cancel-after-first-step", action="store_true")
+    t.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    b = sub.add_parser("baseline")
+    b.add_argument("spec")
+    b.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     i = sub.add_parser("infer")
     i.add_argument("model")
     i.add_argument("texts")
@@ -215,7 +262,7 @@ def main() -> int:
     m.add_argument("--device", default="cuda")
     m.add_argument("--layers", type=int, default=0, help="fewer layers than BERT-base's 12, for a smoke test")
     a = p.parse_args()
-    return {"train": cmd_train, "infer": cmd_infer, "mfu": cmd_mfu}[a.cmd](a)
+    return {"train": cmd_train, "baseline": cmd_baseline, "infer": cmd_infer, "mfu": cmd_mfu}[a.cmd](a)
 
 
 if __name__ == "__main__":
