@@ -395,3 +395,15 @@ def test_a_running_page_names_the_first_answer_then_the_best_checkpoint():
     watch = train_tab.absorb(watch, [later], "en")
     text = train_tab.status_text("r1", "", {"state": "running"}, watch, "en")
     assert "83.0%" in text and "epoch 2.0" in text and "First answer" not in text
+
+
+def test_an_auto_run_says_what_it_chose(tmp_path):
+    import json
+    from studio.config import ModelConfig
+    run = Run.create(tmp_path / "runs", RunConfig(data=DataConfig(train_file="t.csv"), model=ModelConfig(method="auto")))
+    assert runs_tab.method_text(run, "en") == "Auto"  # not known until training has started
+    (run.path / "metrics.json").write_text(json.dumps({"method": "freeze", "freeze_layers": -1}))
+    assert runs_tab.method_text(run, "en") == "Auto: Head only"
+    assert runs_tab.method_text(run, "zh") == "自动: 仅训练输出层"
+    (run.path / "metrics.json").write_text(json.dumps({"method": "full", "freeze_layers": 0}))
+    assert runs_tab.method_text(run, "en") == "Auto: Full fine-tuning"
