@@ -42,12 +42,14 @@ def rows_to_fit(labels: np.ndarray, seed: int, limit: int = MAX_ROWS) -> np.ndar
 
 
 def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: int = 42,
-             balanced: bool = False, c: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
-    """(weight [labels, width], bias [labels], C): multinomial logistic regression, C by 3-fold CV unless given."""
+             balanced: bool = False, c: float | None = None) -> tuple[np.ndarray, np.ndarray, float, float | None]:
+    """(weight [labels, width], bias [labels], C, cross-validated accuracy or None): multinomial logistic
+    regression, C by 3-fold CV unless given."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     smallest = min(Counter(labels.tolist()).values())
     weight_by = "balanced" if balanced else None
+    cv_accuracy = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", FutureWarning)
@@ -58,10 +60,12 @@ def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: in
             model = LogisticRegressionCV(Cs=list(C_GRID), cv=min(3, smallest), max_iter=1000, tol=TOLERANCE,
                                          class_weight=weight_by, random_state=seed).fit(features, labels)
             chosen = float(model.C_[0])
+            folds = next(iter(model.scores_.values()))  # [folds, Cs]; every label shares it in a multinomial fit
+            cv_accuracy = float(folds.mean(axis=0)[list(model.Cs_).index(model.C_[0])])
         else:
             model = LogisticRegression(C=FALLBACK_C, max_iter=1000, tol=TOLERANCE, class_weight=weight_by).fit(features, labels)
             chosen = FALLBACK_C
-    return _as_head(model.coef_, model.intercept_, model.classes_, num_labels) + (chosen,)
+    return _as_head(model.coef_, model.intercept_, model.classes_, num_labels) + (chosen, cv_accuracy)
 
 
 def _as_head(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, num_labels: int):

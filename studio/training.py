@@ -262,11 +262,23 @@ MIN_STEPS = 150          # fine-tuning takes at least this many optimizer steps,
 MAX_EPOCHS = 30
 
 
-def resolve_auto(config: RunConfig, train_rows: int, num_labels: int) -> tuple[RunConfig, str | None]:
+def can_skip_validation(config: RunConfig) -> bool:
+    """The head alone needs no validation rows: cross-validation on the training rows chooses its strength."""
+    m = config.model
+    return m.method == "auto" or (m.method == "freeze" and m.freeze_layers < 0)
+
+
+def resolve_auto(config: RunConfig, train_rows: int, num_labels: int,
+                 validation: bool = True) -> tuple[RunConfig, str | None]:
     """The concrete method and schedule for `auto`, and one sentence saying why; other methods pass unchanged."""
     if config.model.method != "auto":
         return config, None
     per_label = train_rows / max(num_labels, 1)
+    if not validation:
+        model = dataclasses.replace(config.model, method="freeze", freeze_layers=-1)
+        return dataclasses.replace(config, model=model), (
+            "Auto: most labels have too few rows to set any aside for validation, so only the head is fitted, on "
+            "the model's sentence vectors (logistic regression, its strength chosen by cross-validation).")
     if per_label < HEAD_ONLY_PER_LABEL:
         model = dataclasses.replace(config.model, method="freeze", freeze_layers=-1)
         return dataclasses.replace(config, model=model), (
@@ -319,12 +331,13 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
 
     # Data: read, split, tokenize once, and keep on the training device.
     splits = prepare_splits(config)
+    no_validation = not splits.validation.texts
     for name, part in (("validation", splits.validation), ("test", splits.test)):
-        if not part.texts:
+        if not part.texts and not (name == "validation" and can_skip_validation(config)):
             raise data.DataError(f"With {len(splits.train.texts):,} usable rows nothing is left over for {name}; "
                                  f"add rows (ten or more per label) or give a separate {name} file.")
     labels = splits.labels
-    config, auto_note = resolve_auto(config, len(splits.train.texts), len(labels))
+    config, auto_note = resolve_auto(config, len(splits.train.texts), len(labels), validation=not no_validation)
     t, m = config.train, config.model
     batch_size = min(batch_size, t.batch_size)
     label_index = {label: i for i, label in enumerate(labels)}
@@ -333,7 +346,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     def inputs(examples: data.Examples) -> Inputs:
         return Inputs(tokenize(tokenizer, examples.texts, t.max_length),
                       [label_index[label] for label in examples.labels], pad_id, device)
-    train_set, val_set, test_set = inputs(splits.train), inputs(splits.validation), inputs(splits.test)
+    train_set, test_set = inputs(splits.train), inputs(splits.test)
+    val_set = None if no_validation else inputs(splits.validation)
     eval_loss_fn = nn.CrossEntropyLoss()
     eval_batch = max(64, batch_size * 2)
 
@@ -349,8 +363,11 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
         fit_labels = train_set.labels.numpy()[fit_rows]
         *_, vectors = predict_split(model, subset(train_set, fit_rows), eval_batch, autocast, eval_loss_fn,
                                     should_stop, capture=head)
-        *_, val_vectors = predict_split(model, val_set, eval_batch, autocast, eval_loss_fn, should_stop, capture=head)
-        weight, bias, probe_c = probe.fit_head(vectors, fit_labels, len(labels), t.seed, balanced=t.class_weights)
+        if val_set is not None:
+            *_, val_vectors = predict_split(model, val_set, eval_batch, autocast, eval_loss_fn, should_stop,
+                                            capture=head)
+        weight, bias, probe_c, probe_cv = probe.fit_head(vectors, fit_labels, len(labels), t.seed,
+                                                         balanced=t.class_weights)
         probe.set_head(head, weight, bias)
         probe_seconds = time.perf_counter() - t0
     model = models.apply_method(model, m.method, m.freeze_layers, m.lora_r, m.lora_alpha, m.lora_dropout).to(device)
@@ -366,7 +383,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     cached, notes = False, []
     if frozen_k and t.cache_frozen:
         hidden_size = model.config.hidden_size
-        need = sum(int(s.lengths().sum()) for s in (train_set, val_set)) * hidden_size * 4
+        need = sum(int(s.lengths().sum()) for s in (train_set, val_set)) * hidden_size * 4  # steps imply validation
         if need <= cache_budget_bytes(device):
             t0 = time.perf_counter()
             for s in (train_set, val_set):
@@ -394,7 +411,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     log_every = max(1, total_steps // 300)
 
     emit({"type": "started", "device": describe_device(device), "bf16": use_bf16, "labels": labels,
-          "train_rows": len(train_set), "validation_rows": len(val_set), "test_rows": len(test_set),
+          "train_rows": len(train_set), "validation_rows": len(val_set or []), "test_rows": len(test_set),
           "split": splits.description, "total_steps": total_steps, "steps_per_epoch": steps_per_epoch,
           "epochs": t.epochs, "batch_size": batch_size, "learning_rate": t.learning_rate,
           "method": m.method, "freeze_layers": m.freeze_layers,
@@ -423,9 +440,11 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     started = time.perf_counter()
     if probe_seconds is not None:
         # The first answer: the fitted head on the untouched model, scored like any checkpoint.
-        evaluate(0, probe=True)
+        if val_set is not None:
+            evaluate(0, probe=True)
+        checked = f", {probe_cv:.1%} right in 3-fold cross-validation" if probe_cv is not None and val_set is None else ""
         emit({"type": "note", "message": f"Fitted the head by logistic regression on the model's sentence vectors "
-                                         f"in {probe_seconds:.1f} s (C={probe_c:g}); "
+                                         f"in {probe_seconds:.1f} s (C={probe_c:g}{checked}); "
                                          + ("that is the model." if head_only else "fine-tuning starts from it.")})
 
     rng = np.random.default_rng(t.seed)
@@ -488,10 +507,10 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
             with torch.no_grad():
                 for p, saved in zip(trained, best["state"]):
                     p.copy_(saved)
-        if best["step"] == 0 and probe_seconds is not None:
+        if best is not None and best["step"] == 0 and probe_seconds is not None:
             # The fitted head won: once chosen, it is fitted again on the validation rows too (same C),
             # which on a small file is a quarter more data for the model that ships.
-            weight, bias, _ = probe.fit_head(np.concatenate([vectors, val_vectors]),
+            weight, bias, *_ = probe.fit_head(np.concatenate([vectors, val_vectors]),
                                              np.concatenate([fit_labels, val_set.labels.numpy()]), len(labels),
                                              t.seed, balanced=t.class_weights, c=probe_c)
             probe.set_head(probe.head_of(model), weight, bias)
@@ -506,6 +525,7 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
 
     predicted = probs.argmax(-1)
     report = metrics.full_report(test_set.labels.numpy(), predicted, labels, train_set.labels.numpy())
+    best = best or {"macro_f1": None, "accuracy": None, "step": 0}  # no validation rows: nothing was scored there
     report.update({"test_loss": test_loss, "summary": "", "best_validation_macro_f1": best["macro_f1"],
                    "best_validation_accuracy": best["accuracy"], "best_step": best["step"],
                    "method": m.method, "freeze_layers": m.freeze_layers, "auto_note": auto_note,

@@ -77,8 +77,8 @@ def test_fit_head_separates_two_clouds_and_splits_a_binary_model():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(-1, 0.3, (40, 5)), rng.normal(1, 0.3, (40, 5))]).astype(np.float32)
     y = np.array([0] * 40 + [1] * 40)
-    weight, bias, c = probe.fit_head(x, y, 2)
-    assert weight.shape == (2, 5) and bias.shape == (2,) and c in probe.C_GRID
+    weight, bias, c, cv = probe.fit_head(x, y, 2)
+    assert weight.shape == (2, 5) and bias.shape == (2,) and c in probe.C_GRID and cv == 1.0
     logits = x @ weight.T + bias
     assert (logits.argmax(1) == y).mean() == 1.0
     assert np.allclose(weight[0], -weight[1])  # one scikit-learn row, split into two opposite ones
@@ -89,14 +89,14 @@ def test_fit_head_three_labels_and_a_label_with_one_row():
     centres = np.eye(4)[:3] * 3
     x = np.concatenate([rng.normal(c, 0.2, (10, 4)) for c in centres] + [centres[:1] + 0.1]).astype(np.float32)
     y = np.array([0] * 10 + [1] * 10 + [2] * 10 + [0])
-    weight, bias, _ = probe.fit_head(x, y, 3)
+    weight, bias, *_ = probe.fit_head(x, y, 3)
     assert ((x @ weight.T + bias).argmax(1) == y).mean() == 1.0
     y_single = y.copy()
     y_single[-1] = 2
     y_single[:10] = 1
     y_single[0] = 0  # label 0 has a single row: no fold can hold it out, a fixed C is used
-    _, _, c = probe.fit_head(x, y_single, 3)
-    assert c == probe.FALLBACK_C
+    _, _, c, cv = probe.fit_head(x, y_single, 3)
+    assert c == probe.FALLBACK_C and cv is None
 
 
 def test_rows_to_fit_caps_large_files():
@@ -174,3 +174,26 @@ def test_fine_tuning_starts_from_the_probe_and_keeps_it_when_nothing_beats_it(me
     assert evals[0]["step"] == 0 and evals[0]["best"] and not any(e["best"] for e in evals[1:])
     assert report["best_step"] == 0 and report["steps"] == events[0]["total_steps"] > 0
     assert any("fitted again" in e.get("message", "") for e in events)
+
+
+def test_auto_trains_the_head_when_no_row_can_be_set_aside_for_validation(mean_pooled_dir, tmp_path):
+    # 12 labels with two rows each: no label has the three rows a validation split needs.
+    train = tmp_path / "train.csv"
+    test = tmp_path / "test.csv"
+    topics = [f"topic{i}" for i in range(12)]
+    train.write_text("text,label\n" + "".join(f"{t} word {j},{t}\n" for t in topics for j in range(2)))
+    test.write_text("text,label\n" + "".join(f"{t} word 9,{t}\n" for t in topics))
+    data_config = DataConfig(train_file=str(train), test_file=str(test))
+    config = RunConfig(data=data_config, model=ModelConfig(name=str(mean_pooled_dir), method="auto"),
+                       train=TrainConfig(max_length=16))
+    events = []
+    report = training.train(config, tmp_path / "run", events.append)
+    assert report["method"] == "freeze" and report["freeze_layers"] == -1 and report["steps"] == 0
+    assert report["best_validation_macro_f1"] is None and events[0]["validation_rows"] == 0
+    assert any("validation" in e.get("message", "") and "Auto" in e.get("message", "") for e in events)
+    assert report["accuracy"] > 0.5  # each test text shares its label's unique word: chance is 1/12
+    full = RunConfig(data=data_config, model=ModelConfig(name=str(mean_pooled_dir), method="full"),
+                     train=TrainConfig(max_length=16))
+    from studio.data import DataError
+    with pytest.raises(DataError, match="nothing is left over for validation"):
+        training.train(full, tmp_path / "run2", lambda e: None)
