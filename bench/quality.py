@@ -66,6 +66,8 @@ def parse_args(argv=None):
     p.add_argument("--retry-failed", action="store_true", help="run again the cells recorded as failed or timed out")
     p.add_argument("--studio-epochs", type=float, default=None, help="the studio's epochs, overriding the preset's")
     p.add_argument("--sweep", action="store_true", help="the studio's own knobs at N=1000 instead of the grid")
+    p.add_argument("--settings", default=None, help="with --sweep, only these settings (comma-separated names "
+                   "from " + "; ".join(core.SWEEP) + ")")
     p.add_argument("--render", action="store_true", help="measure nothing: write the report of the results so far")
     p.add_argument("--check", action="store_true", help="measure nothing: print the done-when verdicts; "
                    "exit 1 when one fails (a run exits 1 when one of its cells failed)")
@@ -99,7 +101,9 @@ def results_file(a) -> Path:
 
 def plan(a) -> list[core.Cell]:
     if a.sweep:
-        return core.sweep_cells(a.seeds, [d for d in a.datasets if d in core.SWEEP_DATASETS])
+        cells = core.sweep_cells(a.seeds, [d for d in a.datasets if d in core.SWEEP_DATASETS])
+        chosen = core.parse_list(a.settings) if a.settings else None
+        return [c for c in cells if chosen is None or c.method in chosen or not c.method.startswith("sweep:")]
     return core.expand(a.datasets, a.sizes, a.seeds, a.methods, a.one_seed_above)
 
 
