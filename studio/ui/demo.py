@@ -1,6 +1,6 @@
 """A public demo of one trained run: type a text, see the label, say whether it was right. Nothing else.
 
-    python launch.py demo RUN_DIR [--share] [--port P] [--host H]
+    studio demo RUN_DIR [--share] [--port P] [--host H]     (or python -m studio demo ..., python launch.py demo ...)
 
 In Gradio every event listener of an app can be called over HTTP, whatever the page shows. So the demo is its
 own small app in its own process, with exactly two functions (classify and feedback) and no upload, file
@@ -195,7 +195,7 @@ def launch_settings(blocks: gr.Blocks, run: Run, host: str = "127.0.0.1", port: 
 
 # --- the command line --------------------------------------------------------------------------
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="launch.py demo", description="Serve a demo of one trained run.")
+    parser = argparse.ArgumentParser(prog="studio demo", description="Serve a demo of one trained run.")
     parser.add_argument("run_dir", help="the run's folder, e.g. runs/20250101-120000-ab12")
     parser.add_argument("--share", action="store_true", help="also create a public link through Gradio's share service")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: the first free one from 7860)")
@@ -245,3 +245,7 @@ def main(argv: list[str]) -> int:
         if sharing.read(run_dir).get("pid") == os.getpid():
             sharing.update(run_dir, state="stopped", local_url=None, public_url=None, message="The demo was closed.")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
