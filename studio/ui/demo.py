@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
-from .. import feedback, security, sharing
+from .. import card, feedback, security, sharing
 from ..inference import Classifier, InferenceError, load_classifier
 from ..models import ModelError, check_weights
 from ..runs import Run
@@ -52,23 +52,9 @@ def title_of(run: Run) -> str:
     return run.config().name or f"Text classifier {run.id}"
 
 
-def _base_model_name(name: str) -> str:
-    # A local folder is named by its last part: the demo must not show paths of this computer.
-    looks_local = name.startswith(("/", "~", ".")) or Path(name).expanduser().exists()
-    return Path(name).name if looks_local else name
-
-
-def model_card(run: Run, labels: list[str]) -> str:
-    config, metrics = run.config(), run.metrics() or {}
-    started = next((e for e in run.events()[0] if e.get("type") == "started"), {})
-    lines = [f"**Labels:** {', '.join(labels)}", f"**Base model:** {_base_model_name(config.model.name)}"]
-    if started.get("train_rows") is not None:
-        lines.append(f"**Data:** {started['train_rows']:,} training examples, {started.get('validation_rows', 0):,} "
-                     f"for validation, {started.get('test_rows', 0):,} held out for testing")
-    if metrics.get("accuracy") is not None:
-        lines.append(f"**Test accuracy:** {metrics['accuracy']:.1%} · **macro F1:** {metrics.get('macro_f1', 0):.3f} "
-                     f"(on {metrics.get('examples', started.get('test_rows', '?'))} test examples)")
-    return "  \n".join(lines)
+def model_card(run: Run) -> str:
+    """The run's model card (studio.card, as in model/README.md) without its YAML front matter."""
+    return card.body(card.for_run(run.path))
 
 
 def example_texts(run: Run, labels: list[str], count: int = EXAMPLE_COUNT) -> list[str]:
@@ -161,7 +147,7 @@ def build(run: Run, classifier: Classifier, handlers: Handlers | None = None,
             send = gr.Button("Send feedback", size="sm")
             thanks = gr.Markdown()
         with gr.Accordion("About this model", open=True):
-            gr.Markdown(model_card(run, labels))
+            gr.Markdown(model_card(run), elem_id="model-card")
         last = gr.State(None)
 
         def classify(text: str, request: gr.Request):
