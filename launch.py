@@ -2,21 +2,19 @@
 
     python launch.py [--host H] [--port P] [--runs-dir D] [--share --auth USER:PASS]
     python launch.py demo RUN_DIR [--share] [--port P]
+
+A thin wrapper for a checkout: the same as `studio serve ...` and `studio demo ...` of the installed package
+(or `python -m studio serve ...`).
 """
-import os
 import sys
 
-# The studio works without a model hub: the default model ships inside a Python package.
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from studio.__main__ import web
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "demo":
-        from studio.ui.demo import main as demo_main
-        return demo_main(argv[1:])
-    from studio.ui.app import main as studio_main
-    return studio_main(argv)
+        return web("demo", argv[1:])
+    return web("serve", argv[1:] if argv[:1] == ["serve"] else argv)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Command line: python -m studio inspect | train | predict | runs.
+"""Command line: python -m studio inspect | train | predict | runs | serve | demo (installed: studio ...).
+
+`serve` starts the studio in the browser and `demo RUN_DIR` a public demo of one run; both take the
+options of `python launch.py` and import gradio only when they run, so the rest stays usable without it.
 
 Bad input or a bad option ends with exit code 2 and one sentence on stderr, never a traceback.
 `inspect` exits 0 when the data is fit to train on, 1 when the report holds an error (one class
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -81,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("runs", help="list training runs")
     ls.add_argument("--runs-dir", default="runs")
     ls.add_argument("--json", action="store_true")
+
+    # Their options are the web apps' own (see `studio serve --help`): main() hands them over before parsing.
+    sub.add_parser("serve", add_help=False, help="start the studio in the browser (options: studio serve --help)")
+    sub.add_parser("demo", add_help=False, help="serve a demo of one trained run (options: studio demo --help)")
     return p
 
 
@@ -131,9 +139,11 @@ def build_config(a) -> RunConfig:
     model_name = a.model or models.DEFAULT_MODEL
     model_config = models.load_config(model_name)
     try:
-        device_type = pick_device(a.device or "auto").type
+        device = pick_device(a.device or "auto")
     except RuntimeError:
         raise UserError(f"Unknown device {a.device!r}; choose auto, cpu, cuda or mps.") from None
+    check_device(device)
+    device_type = device.type
     overrides = {"epochs": a.epochs, "learning_rate": a.lr, "batch_size": a.batch_size, "max_length": a.max_length,
                  "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights}
     return presets.build_config(data, model_name, method, a.preset or presets.DEFAULT_PRESET, device_type,
@@ -141,6 +151,30 @@ def build_config(a) -> RunConfig:
                                 layer_count=models.layer_count_of(model_config), freeze_layers=freeze_layers,
                                 lora_r=a.lora if a.lora is not None else ModelConfig.lora_r, overrides=overrides,
                                 name=a.name).validate()
+
+
+def check_device(device) -> None:
+    """A device this PyTorch cannot use ends the command before a run folder is made."""
+    import torch
+    if device.type == "cuda":
+        if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+            raise UserError(f"--device {device} needs a CUDA build of PyTorch, and this one (torch "
+                            f"{torch.__version__}) is built for the CPU only; leave --device out to train on the CPU, "
+                            "or install PyTorch's CUDA build (see the README's GPU note).")
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise UserError(f"--device {device}: PyTorch sees no CUDA GPU on this computer (check the driver with "
+                            "nvidia-smi); leave --device out to train on the CPU.")
+        if device.index is not None and device.index >= count:
+            raise UserError(f"--device {device}: there is no GPU number {device.index}; this computer has {count} "
+                            f"(cuda:0 to cuda:{count - 1}).")
+    elif device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if not (mps and mps.is_available()):
+            raise UserError(f"--device {device} needs an Apple GPU (MPS), which this computer or PyTorch build "
+                            "does not offer; leave --device out to train on the CPU.")
+    elif device.type != "cpu":
+        raise UserError(f"Unknown device {str(device)!r}; choose auto, cpu, cuda or mps.")
 
 
 def method_of(a) -> str:
@@ -275,7 +309,21 @@ def cmd_runs(a) -> int:
     return 0
 
 
+def web(command: str, argv: list[str]) -> int:
+    """`serve` and `demo`: the web apps, with their own options and messages."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    if command == "demo":
+        from .ui.demo import main as demo_main
+        return demo_main(argv)
+    from .ui.app import main as studio_main
+    return studio_main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("serve", "demo"):
+        return web(argv[0], argv[1:])
     from .data import DataError
     from .inference import InferenceError
     from .models import ModelError

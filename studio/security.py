@@ -56,7 +56,7 @@ def check_launch(share: bool, auth: tuple[str, str] | None, host: str | None = "
     if share and not auth:
         return False, ("Refusing to share the studio without a password: anyone with the public link could upload "
                        "files and train models on this computer. Start it with --share --auth USER:PASS (or set "
-                       f"{AUTH_ENV}=USER:PASS), or share only a trained model with: python launch.py demo RUN_DIR --share")
+                       f"{AUTH_ENV}=USER:PASS), or share only a trained model with: python -m studio demo RUN_DIR --share")
     if share or (auth and not is_loopback(host)):
         return True, ("Warning: anyone who has the link and the password can upload data and train models on this "
                       "computer. To let people only try a model, share a demo of one run instead.")
@@ -126,7 +126,7 @@ def clean_upload_cache(folder: str | Path | None = None, older_than_s: float = U
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--share, --auth and --max-upload-mb for the studio's command line."""
     parser.add_argument("--share", action="store_true", help="also create a public link (needs --auth; to share "
-                        "only a model, use: launch.py demo RUN_DIR --share)")
+                        "only a model, use: python -m studio demo RUN_DIR --share)")
     parser.add_argument("--auth", metavar="USER:PASS", default=None,
                         help=f"require this user name and password (or set {AUTH_ENV}=USER:PASS)")
     parser.add_argument("--max-upload-mb", type=float, default=None,

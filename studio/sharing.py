@@ -1,6 +1,6 @@
 """Share one run as a demo: a separate process that can only classify text and take feedback.
 
-    python launch.py demo RUN_DIR [--share] [--port P] [--host H]
+    python -m studio demo RUN_DIR [--share] [--port P] [--host H]
 
 RUN_DIR/share.json records that process: its pid and port, the local link, and the public link or the sentence
 saying why there is none. The studio reads it, so the sharing state survives a page refresh and a studio
@@ -23,7 +23,7 @@ from .runs import Run, _pid_alive, atomic_write_json, read_json
 
 SHARE_FILE = "share.json"
 LOG_FILE = "share.log"
-LAUNCHER = Path(__file__).resolve().parents[1] / "launch.py"
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]   # the folder that holds this studio/ package
 START_TIMEOUT_S = 180     # importing gradio and loading the model takes a while on a busy machine
 PUBLIC_TIMEOUT_S = 45     # gradio's request for a tunnel gives up after 30 s
 RUNNING = ("starting", "serving")
@@ -132,12 +132,9 @@ def start(run_dir: str | Path, public: bool = True, host: str = "127.0.0.1", por
     if current["state"] in RUNNING:
         return current
     port = port or free_port(host)
-    command = [sys.executable, str(LAUNCHER), "demo", str(run.path), "--host", host, "--port", str(port)]
-    if public:
-        command.append("--share")
     with open(run.path / LOG_FILE, "w", encoding="utf-8") as log:
-        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 cwd=LAUNCHER.parent, start_new_session=True)
+        child = subprocess.Popen(demo_command(run.path, host, port, public), stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env=demo_environment(), start_new_session=True)
     _children[child.pid] = child
     update(run.path, state="starting", pid=child.pid, own_session=True, host=host, port=port, local_url=None,
            public_requested=public, public_url=None, public_note=None, message=None, started=round(time.time(), 3))
@@ -150,6 +147,22 @@ def start(run_dir: str | Path, public: bool = True, host: str = "127.0.0.1", por
                 break
             time.sleep(0.2)
     return status(run.path)
+
+
+def demo_command(run_dir: str | Path, host: str, port: int, public: bool) -> list[str]:
+    """The demo as a module of this package (python -m studio demo ...): no file outside the package is needed."""
+    command = [sys.executable, "-m", "studio", "demo", str(run_dir), "--host", host, "--port", str(port)]
+    return command + ["--share"] if public else command
+
+
+def demo_environment() -> dict[str, str]:
+    """The environment of the demo process: it imports this very studio package, an installed one as it is, a
+    checkout run without installing through PYTHONPATH."""
+    env = dict(os.environ)
+    installed = {Path(p).resolve() for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages")}
+    if PACKAGE_ROOT not in installed:
+        env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
 
 
 def _wait_until_serving(run_dir: Path, child: subprocess.Popen, timeout_s: float) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import data, metrics, models, probe
+from . import card, data, metrics, models, probe
 from .batches import Packed, epoch_order, length_grouped_batches, pad_batch, sorted_batches, tokenize
 from .steps import Stepper, bf16_autocast, optimizer_for, set_learning_rate, warmup_then_linear
 from .config import RunConfig
@@ -574,34 +574,15 @@ def save_model(model: nn.Module, tokenizer, target: Path, config: RunConfig, rep
     plain.save_pretrained(tmp, safe_serialization=True)
     tokenizer.model_max_length = config.train.max_length  # pipeline(..., truncation=True) then cuts where training did
     tokenizer.save_pretrained(tmp)
-    (tmp / "README.md").write_text(model_card(config, report, splits, plain.config), encoding="utf-8")
+    (tmp / card.FILE_NAME).write_text(model_card(config, report, splits, plain.config), encoding="utf-8")
     if target.exists():
         shutil.rmtree(target)
     os.replace(tmp, target)
 
 
-def _pooling_line(model_config) -> str:
-    if getattr(model_config, "studio_pooling", None) != "mean":
-        return ""
-    return ("\n- Pooling: the last layer averages the token vectors (mean pooling, as the base model was trained); "
-            "it is an ordinary BERT layer with fixed weights, so the folder loads as a plain BertForSequenceClassification")
-
-
 def model_card(config: RunConfig, report: dict, splits: data.Splits, model_config=None) -> str:
-    labels = ", ".join(f"`{label}`" for label in splits.labels)
-    return f"""# Text classifier fine-tuned with the studio
-
-- Base model: `{config.model.name}`
-- Method: {config.model.method}{f" ({config.model.freeze_layers} layers frozen)" if config.model.method == "freeze" else ""}{_pooling_line(model_config)}
-- Data: `{Path(config.data.train_file).name}`; {splits.description}
-- Labels: {labels}
-- Test accuracy: {report["accuracy"]:.4f}; macro F1: {report["macro_f1"]:.4f}
-
-{report["summary"]}
-
-```python
-from transformers import pipeline
-classify = pipeline("text-classification", model="path/to/this/folder", truncation=True)
-print(classify("your text here", top_k=None))
-```
-"""
+    """model/README.md: the card of studio.card, with each label's rows in the three splits."""
+    counts = [Counter(part.labels) for part in (splits.train, splits.validation, splits.test)]
+    label_counts = {label: tuple(c[label] for c in counts) for label in splits.labels}
+    return card.model_card(config, report, splits.labels, splits.description, label_counts,
+                           card.pooling_line(model_config))

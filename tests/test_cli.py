@@ -85,6 +85,7 @@ def test_inspect_json_report(sentiment_csv, capsys):
     (["train", "x.csv", "--lora", "4", "--method", "full"], "cannot go with --method full"),
     (["train", "x.csv", "--method", "head"], "invalid choice"),
     (["train", "x.csv", "--device", "tpu"], "unknown device"),
+    (["train", "x.csv", "--device", "gpu"], "unknown device"),
     (["train", "x.csv", "--freeze", "some"], "--freeze"),
     (["train", "x.csv", "--preset", "turbo"], "preset"),
     (["predict", "/tmp"], "no trained model"),
@@ -98,6 +99,24 @@ def test_bad_input_exits_2_with_one_sentence(argv, fragment, capsys, tmp_path, m
     assert code == 2, err
     assert fragment.lower() in err.lower() and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("build_cuda, gpus, device, fragment", [
+    (None, 0, "cuda", "built for the CPU only"), (None, 0, "cuda:0", "built for the CPU only"),
+    ("12.8", 0, "cuda", "sees no CUDA GPU"), ("12.8", 1, "cuda:1", "no GPU number 1"),
+])
+def test_a_gpu_this_torch_cannot_use_exits_2_with_one_sentence(build_cuda, gpus, device, fragment, capsys, tmp_path,
+                                                                monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.version, "cuda", build_cuda)
+    monkeypatch.setattr(torch.version, "hip", None, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    (tmp_path / "x.csv").write_text("text,label\na,b\nc,d\n")
+    code = main(["train", str(tmp_path / "x.csv"), "--device", device, "--runs-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()   # refused before a run folder was made
 
 
 def test_bad_input_exit_code_from_a_real_process(tmp_path):

@@ -25,7 +25,7 @@ def test_auth_is_user_colon_password_from_flag_or_environment():
 
 def test_sharing_the_studio_needs_a_password():
     ok, sentence = security.check_launch(share=True, auth=None)
-    assert not ok and "--auth" in sentence and "launch.py demo" in sentence
+    assert not ok and "--auth" in sentence and "python -m studio demo RUN_DIR --share" in sentence
     ok, sentence = security.check_launch(share=True, auth=("ana", "x"))
     assert ok and "anyone who has the link and the password can upload data and train" in sentence
     ok, sentence = security.check_launch(share=False, auth=None, host="0.0.0.0")

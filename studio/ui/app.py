@@ -1,4 +1,5 @@
-"""The studio in the browser: six tabs over one JobManager. build_app() for tests, main() for launch.py."""
+"""The studio in the browser: six tabs over one JobManager. build_app() for tests, main() for `studio serve`
+(python -m studio serve, python launch.py)."""
 from __future__ import annotations
 
 import argparse
@@ -99,7 +100,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **options)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python launch.py", description="Start the text classifier studio in the browser.")
+    p = argparse.ArgumentParser(prog="studio serve", description="Start the text classifier studio in the browser.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every network interface)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--runs-dir", default="runs", help="where runs are kept (default: ./runs)")
@@ -124,3 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,11 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .. import models, training
+from .. import models, sample_data_path, training
 from ..jobs import JobManager
 from ..runs import Run, get_run, latest_run
 
-SAMPLE_DATA = Path(__file__).resolve().parents[2] / "assets" / "sample_support_tickets.csv"
+SAMPLE_DATA = sample_data_path()
 DEFAULT_MODEL_ENV = "STUDIO_DEFAULT_MODEL"   # a model name or folder to pre-select instead of the bundled one
 
 

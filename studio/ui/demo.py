@@ -1,6 +1,6 @@
 """A public demo of one trained run: type a text, see the label, say whether it was right. Nothing else.
 
-    python launch.py demo RUN_DIR [--share] [--port P] [--host H]
+    studio demo RUN_DIR [--share] [--port P] [--host H]     (or python -m studio demo ..., python launch.py demo ...)
 
 In Gradio every event listener of an app can be called over HTTP, whatever the page shows. So the demo is its
 own small app in its own process, with exactly two functions (classify and feedback) and no upload, file
@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
-from .. import feedback, security, sharing
+from .. import card, feedback, security, sharing
 from ..inference import Classifier, InferenceError, load_classifier
 from ..models import ModelError, check_weights
 from ..runs import Run
@@ -52,23 +52,9 @@ def title_of(run: Run) -> str:
     return run.config().name or f"Text classifier {run.id}"
 
 
-def _base_model_name(name: str) -> str:
-    # A local folder is named by its last part: the demo must not show paths of this computer.
-    looks_local = name.startswith(("/", "~", ".")) or Path(name).expanduser().exists()
-    return Path(name).name if looks_local else name
-
-
-def model_card(run: Run, labels: list[str]) -> str:
-    config, metrics = run.config(), run.metrics() or {}
-    started = next((e for e in run.events()[0] if e.get("type") == "started"), {})
-    lines = [f"**Labels:** {', '.join(labels)}", f"**Base model:** {_base_model_name(config.model.name)}"]
-    if started.get("train_rows") is not None:
-        lines.append(f"**Data:** {started['train_rows']:,} training examples, {started.get('validation_rows', 0):,} "
-                     f"for validation, {started.get('test_rows', 0):,} held out for testing")
-    if metrics.get("accuracy") is not None:
-        lines.append(f"**Test accuracy:** {metrics['accuracy']:.1%} · **macro F1:** {metrics.get('macro_f1', 0):.3f} "
-                     f"(on {metrics.get('examples', started.get('test_rows', '?'))} test examples)")
-    return "  \n".join(lines)
+def model_card(run: Run) -> str:
+    """The run's model card (studio.card, as in model/README.md) without its YAML front matter."""
+    return card.body(card.for_run(run.path))
 
 
 def example_texts(run: Run, labels: list[str], count: int = EXAMPLE_COUNT) -> list[str]:
@@ -161,7 +147,7 @@ def build(run: Run, classifier: Classifier, handlers: Handlers | None = None,
             send = gr.Button("Send feedback", size="sm")
             thanks = gr.Markdown()
         with gr.Accordion("About this model", open=True):
-            gr.Markdown(model_card(run, labels))
+            gr.Markdown(model_card(run), elem_id="model-card")
         last = gr.State(None)
 
         def classify(text: str, request: gr.Request):
@@ -195,7 +181,7 @@ def launch_settings(blocks: gr.Blocks, run: Run, host: str = "127.0.0.1", port: 
 
 # --- the command line --------------------------------------------------------------------------
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="launch.py demo", description="Serve a demo of one trained run.")
+    parser = argparse.ArgumentParser(prog="studio demo", description="Serve a demo of one trained run.")
     parser.add_argument("run_dir", help="the run's folder, e.g. runs/20250101-120000-ab12")
     parser.add_argument("--share", action="store_true", help="also create a public link through Gradio's share service")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: the first free one from 7860)")
@@ -245,3 +231,7 @@ def main(argv: list[str]) -> int:
         if sharing.read(run_dir).get("pid") == os.getpid():
             sharing.update(run_dir, state="stopped", local_url=None, public_url=None, message="The demo was closed.")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -85,7 +85,7 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
     page.wait_for_timeout(1000)  # the page's load event fills the Model and Runs tabs; let it land first
 
     # 1. Data: upload the sample CSV; the report, the detected columns.
-    page.set_input_files("#data-upload input[type=file]", str(ROOT / "assets" / "sample_support_tickets.csv"))
+    page.set_input_files("#data-upload input[type=file]", str(ROOT / "studio" / "assets" / "sample_support_tickets.csv"))
     page.wait_for_function("document.querySelector('#data-report').innerText.includes('368 rows')")
     assert "category" in page.input_value("#label-column input")
     assert "text" in page.input_value("#text-column input")

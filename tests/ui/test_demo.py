@@ -5,7 +5,7 @@ import shutil
 import httpx
 import pytest
 
-from studio import feedback, security, sharing
+from studio import card, feedback, security, sharing
 from studio.runs import Run
 from studio.ui import demo, serve, share_controls
 from studio.ui.context import Studio
@@ -120,12 +120,22 @@ def test_classify_is_rate_limited_per_visitor_with_a_sentence(run_dir):
 
 def test_model_card_and_examples_come_from_the_run(run_dir):
     run = Run(run_dir)
-    card = demo.model_card(run, ["negative", "positive"])
-    assert "negative, positive" in card and "Test accuracy" in card and "training examples" in card
-    assert str(run_dir.parent) not in card   # no paths of this computer on a public page
+    shown = demo.model_card(run)
+    written = (run.model_dir / "README.md").read_text(encoding="utf-8")
+    assert card.split(written)[0]["pipeline_tag"] == "text-classification"
+    assert shown == card.body(written) and not shown.startswith("---")   # the model folder's card, without the YAML
+    assert "`negative`" in shown and "`positive`" in shown and "Test accuracy" in shown and "rows for training" in shown
+    assert str(run_dir.parent) not in shown   # no paths of this computer on a public page
     examples = demo.example_texts(run, ["negative", "positive"])
     texts = {row["text"] for row in run.predictions()}
     assert 0 < len(examples) <= demo.EXAMPLE_COUNT and set(examples) <= texts
+
+
+def test_the_page_shows_the_card_body(http, run_dir):
+    config = http.get("/config").json()
+    shown = next(c for c in config["components"] if c["props"].get("elem_id") == "model-card")
+    written = card.body((run_dir / "model" / "README.md").read_text(encoding="utf-8"))
+    assert shown["props"]["value"].strip() == written.strip()   # gradio trims the final newline
 
 
 def test_a_run_without_a_model_is_refused_with_a_sentence(tmp_path, capsys):

@@ -30,6 +30,20 @@ def test_share_without_a_password_is_refused(capsys):
     assert "--auth" in capsys.readouterr().err
 
 
+def test_studio_serve_and_launch_py_are_the_same_command(capsys):
+    import importlib.util
+    from pathlib import Path
+    from studio.__main__ import main
+    spec = importlib.util.spec_from_file_location("launch", Path(__file__).resolve().parents[2] / "launch.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
+    assert main(["serve", "--share"]) == 2
+    refusal = capsys.readouterr().err
+    assert "--auth" in refusal
+    assert launch.main(["--share"]) == 2 and capsys.readouterr().err == refusal
+    assert launch.main(["demo", "/no/such/run"]) == 2 and "config.json" in capsys.readouterr().err
+
+
 def test_a_malformed_auth_is_explained(capsys):
     assert studio_app.main(["--auth", "nocolon"]) == 2
     assert "colon" in capsys.readouterr().err
