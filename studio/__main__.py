@@ -95,9 +95,13 @@ def _parser() -> argparse.ArgumentParser:
 # --- inspect ---------------------------------------------------------------------------------
 def cmd_inspect(a) -> int:
     from . import data, models
-    tokenizer = models.load_tokenizer(a.model or models.DEFAULT_MODEL)
-    report = data.inspect(a.file, a.text_column, a.label_column, tokenizer=tokenizer, max_length=a.max_length,
-                          test=a.test_file, encoding=a.encoding)
+    try:  # bounded and quick: a file that cannot be read is answered before the tokenizer loads
+        source = data.read_table(a.file, encoding=a.encoding)
+    except data.DataError:
+        source = None  # the report says why
+    tokenizer = models.load_tokenizer(a.model or models.DEFAULT_MODEL) if source is not None else None
+    report = data.inspect(source if source is not None else a.file, a.text_column, a.label_column,
+                          tokenizer=tokenizer, max_length=a.max_length, test=a.test_file, encoding=a.encoding)
     unreadable = [f for f in report.findings if f.code == "unreadable"]
     if unreadable and not a.json:
         raise UserError(unreadable[0].message)

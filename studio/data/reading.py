@@ -8,9 +8,11 @@ import codecs
 import dataclasses
 import csv
 import io
+import json
 import os
 import re
 import threading
+import zipfile
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ import pandas as pd
 
 from ..security import describe_size
 from .columns import LABEL_NAMES, OTHER_NAMES, TEXT_NAMES, is_number, norm_name
+from . import limits
 from .errors import DataError
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
@@ -285,10 +288,14 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
 
 
 def _looks_like_header(rows: list[list[str]]) -> bool:
+    return _header_votes(rows) >= 0
+
+
+def _header_votes(rows: list[list[str]]) -> int:
     """Vote per column: a first value that repeats below, or a number, is data; a known or short name is a header."""
     first, rest = rows[0], rows[1:]
     if not rest:
-        return True
+        return 1
     votes = 0
     for j, cell in enumerate(first):
         cell = cell.strip().lstrip("\ufeff")
@@ -309,7 +316,7 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
             votes -= 1  # as long as the free text below it
         elif mean_len >= 20 and len(cell.split()) <= 3:
             votes += 1
-    return votes >= 0
+    return votes
 
 
 def _read_delimited(path, encoding, head_text, delimiter, has_header, suffix) -> Table:
@@ -322,12 +329,8 @@ def _read_delimited(path, encoding, head_text, delimiter, has_header, suffix) ->
     rows = _sample_rows(head_text, delimiter)
     if not rows:
         raise DataError(f"{os.path.basename(path)} holds no rows of data; export the table again.")
+    limits.check_text_shape(path, encoding, delimiter)
     notes = []
-    if has_header is None:
-        has_header = _looks_like_header(rows)
-        if not has_header:
-            notes.append("The first row looks like data rather than column names, "
-                         "so the columns are named column_1, column_2, ...")
     width = max(len(r) for r in rows)
     try:
         frame = _parse(path, encoding, delimiter, csv.QUOTE_MINIMAL, width)
@@ -341,9 +344,47 @@ def _read_delimited(path, encoding, head_text, delimiter, has_header, suffix) ->
         if frame is None or (len(plain) > len(frame) and plain.isna().sum().sum() <= frame.isna().sum().sum()):
             frame = plain
             notes.append("Quote marks were read as ordinary characters, because the file does not use quoting.")
+    return _finish_table(frame, path, encoding, delimiter, has_header, notes, rows)
+
+
+def _finish_table(frame: pd.DataFrame, path, encoding, delimiter, has_header, notes: list[str],
+                  sample: list[list[str]] | None = None) -> Table:
+    """Title rows skipped, the header found (or taken as told), spilled text joined, empty columns dropped."""
+    titles = []
+    if has_header is not False:
+        frame, titles = _skip_titles(frame)
+    if titles:
+        shown = ", ".join(f'"{t}"' for t in titles)
+        notes.insert(0, f"Skipped the title row{'s' if len(titles) > 1 else ''} {shown} above the column names.")
+    if has_header is None:
+        rows = sample if sample and not titles else _frame_rows(frame)
+        has_header = _looks_like_header(rows)
+        if not has_header:
+            notes.insert(len(titles) > 0, "The first row looks like data rather than column names, "
+                                          "so the columns are named column_1, column_2, ...")
     frame, header = _take_header(frame, has_header)
     frame, more = _tidy(frame, header, delimiter)
     return Table(frame, path, encoding, delimiter, has_header, notes + more)
+
+
+def _frame_rows(frame: pd.DataFrame, limit=500) -> list[list[str]]:
+    return [["" if pd.isna(v) else str(v) for v in row] for row in frame.head(limit).itertuples(index=False)]
+
+
+def _skip_titles(frame: pd.DataFrame, most=3) -> tuple[pd.DataFrame, list[str]]:
+    """Leading rows with one filled cell above the real column names (a title, often merged across the columns in
+    Excel), which would otherwise become the header and push the real header into the data as a row."""
+    titles, start = [], 0
+    filled = frame.head(most + 4).notna().sum(axis=1).tolist()
+    while len(titles) < most and frame.shape[1] >= 2 and start + 1 < len(filled) and filled[start] == 1:
+        below = start + 1
+        while below < len(filled) and filled[below] == 0:
+            below += 1
+        if below >= len(filled) or filled[below] < 2 or _header_votes(_frame_rows(frame.iloc[below:])) <= 0:
+            break
+        titles.append(str(frame.iloc[start].dropna().iloc[0]).strip())
+        start = below
+    return (frame.iloc[start:].reset_index(drop=True), titles) if titles else (frame, [])
 
 
 class _OpenQuote(DataError):
@@ -452,47 +493,198 @@ def _cell_str(v):
 
 
 def _read_xlsx(path, has_header) -> Table:
+    """The first sheet, read row by row (openpyxl's read-only mode) with the cells counted against the limits."""
+    import openpyxl
     name = os.path.basename(path)
+    limits.check_workbook(path)
     try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-        sheet = book.sheet_names[0]
-        raw = book.parse(sheet, header=None, dtype=object)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as e:  # openpyxl raises many kinds for a damaged workbook
-        raise DataError(f"The Excel file {name} is damaged or incomplete ({type(e).__name__}); "
-                        "open it in Excel and save it again, or export it as CSV.") from None
-    raw = raw.dropna(how="all").dropna(axis=1, how="all").reset_index(drop=True)
+        raise _damaged_workbook(name, e) from None
+    try:
+        sheet, sheet_names = book.worksheets[0], list(book.sheetnames)
+        uncomputed = _uncomputed_formulas(path, getattr(sheet, "_worksheet_path", None), name)
+        sheet.reset_dimensions()  # the size the file declares may be wrong: read the rows that are there
+        counter, rows = limits.CellCounter(name), []
+        for row in sheet.iter_rows(values_only=True):
+            values = [_cell_str(v) for v in row]
+            while values and values[-1] is None:
+                values.pop()
+            counter.add(len(values))
+            rows.append(values)
+    except DataError:
+        raise
+    except Exception as e:
+        raise _damaged_workbook(name, e) from None
+    finally:
+        book.close()
+    width = max((len(r) for r in rows), default=0)
+    raw = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+    raw = raw.dropna(how="all").reset_index(drop=True)
+    notes = _check_formulas(raw, uncomputed, name)
+    raw = raw.dropna(axis=1, how="all")
+    raw.columns = range(raw.shape[1])
     if raw.empty:
-        raise DataError(f"The first sheet of {name} ('{sheet}') is empty; put the table on the first sheet.")
-    frame = raw.map(_cell_str).astype(object)
-    notes = []
-    if len(book.sheet_names) > 1:
-        notes.append(f"The workbook has {len(book.sheet_names)} sheets; only the first, '{sheet}', was read.")
-    if has_header is None:
-        rows = [["" if pd.isna(v) else v for v in row] for row in frame.head(500).itertuples(index=False)]
-        has_header = _looks_like_header(rows)
-        if not has_header:
-            notes.append("The first row looks like data rather than column names, "
-                         "so the columns are named column_1, column_2, ...")
-    frame, header = _take_header(frame, has_header)
-    frame, more = _tidy(frame, header, None)
-    return Table(frame, path, None, None, has_header, notes + more)
+        raise DataError(f"The first sheet of {name} ('{sheet_names[0]}') is empty; put the table on the first sheet.")
+    frame = raw.astype(object)
+    if len(sheet_names) > 1:
+        notes.append(f"The workbook has {len(sheet_names)} sheets; only the first, '{sheet_names[0]}', was read.")
+    return _finish_table(frame, path, None, None, has_header, notes)
+
+
+def _damaged_workbook(name: str, e: Exception) -> DataError:
+    return DataError(f"The Excel file {name} is damaged or incomplete ({type(e).__name__}); "
+                     "open it in Excel and save it again, or export it as CSV.")
+
+
+# A formula cell with no stored result: <c r="B2"><f>A2*2</f></c> (programs that write workbooks often leave it out)
+_FORMULA_WITHOUT_VALUE = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)\d+"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*'
+                                    rb'(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+
+
+def _uncomputed_formulas(path: str, member: str | None, name: str) -> Counter:
+    """{column index: formula cells without a stored result} in the sheet's XML, which is also counted against
+    the cell limit before any of it is parsed."""
+    found, cells = Counter(), 0
+    if not member:
+        return found
+    with zipfile.ZipFile(path) as z, z.open(member.lstrip("/")) as xml:
+        carry = b""
+        while chunk := xml.read(limits.CHUNK_BYTES):
+            data = carry + chunk
+            cut = data.rfind(b"<c ")  # whole cells before the last cell's start
+            piece, carry = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            cells += piece.count(b"<c ") + piece.count(b"<c>")
+            if cells > limits.MAX_CELLS:
+                raise DataError(f"{name} holds more than the {limits.MAX_CELLS:,} cells the studio reads; keep only the "
+                                "text and label columns, or use a sample of the rows.", code="too_large")
+            if b"<f" in piece:
+                found.update(_column_index(m.group(1)) for m in _FORMULA_WITHOUT_VALUE.finditer(piece))
+        found.update(_column_index(m.group(1)) for m in _FORMULA_WITHOUT_VALUE.finditer(carry))
+    return found
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for c in letters:
+        index = index * 26 + c - 64
+    return index - 1
+
+
+def _check_formulas(raw: pd.DataFrame, uncomputed: Counter, name: str) -> list[str]:
+    """A DataError when a column is nothing but formulas without results; else a note on how many were read empty."""
+    for j, n in sorted(uncomputed.items()):
+        if j < raw.shape[1] and raw[j].notna().sum() <= 1:  # at most its heading has a value
+            heading = raw[j].dropna()
+            column = f"'{heading.iloc[0]}'" if len(heading) else f"{_column_letters(j)}"
+            raise DataError(f"The column {column} of {name} holds formulas whose results were never calculated (the "
+                            "file was written by a program, not saved by a spreadsheet); open it in Excel or "
+                            "LibreOffice and save it again, or export it as CSV.", code="uncomputed_formulas")
+    total = sum(uncomputed.values())
+    if total:
+        return [f"{total:,} formula cells have no calculated result stored in the file and were read as empty; "
+                "open it in Excel or LibreOffice and save it again to keep them."]
+    return []
+
+
+def _column_letters(j: int) -> str:
+    letters = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
 
 
 def _read_json(path, encoding) -> Table:
+    """A JSON array of objects or JSON lines (one object per line); nested objects are spread into columns."""
     name = os.path.basename(path)
-    with open(path, encoding=encoding, errors="replace") as f:
-        start = f.read(4096).lstrip("\ufeff \r\n\t")[:1]
     try:
-        frame = pd.read_json(path, lines=start != "[", encoding=encoding, dtype=False,
-                             convert_dates=False, keep_default_dates=False)
+        with open(path, encoding=encoding) as f:
+            text = f.read().lstrip("\ufeff \r\n\t")
     except UnicodeDecodeError:
         raise _BadBytes() from None
-    except ValueError:
-        raise DataError(f"{name} is not valid JSON lines (one JSON object per line); "
-                        "check the file or save the table as CSV.") from None
-    if frame.empty:
+    records, note = _json_records(text, name)
+    columns, rows = {}, []
+    for i, record in enumerate(records, 1):
+        if not isinstance(record, dict):
+            raise DataError(f"Record {i:,} of {name} is not a JSON object with named fields ({type(record).__name__}); "
+                            "give one object per row, such as {\"text\": \"...\", \"label\": \"...\"}.")
+        flat = _flatten(record)
+        columns.update(dict.fromkeys(flat))
+        if len(columns) > limits.MAX_COLUMNS:
+            raise limits.too_many_columns(name, i, len(columns))
+        if i * len(columns) > limits.MAX_CELLS:
+            raise limits.too_many_cells(name, i, len(columns))
+        rows.append(flat)
+    if not rows or not columns:
         raise DataError(f"{name} holds no rows of data; export the table again.")
-    frame = frame.map(_cell_str).astype(object)
+    frame = pd.DataFrame.from_records(rows, columns=list(columns)).astype(object)
+    frame = frame.where(frame.notna(), None)
     frame.columns = [str(c) for c in frame.columns]
-    frame, notes = _tidy(frame, list(frame.columns), None)
-    return Table(frame, path, encoding, None, True, notes)
+    top = {str(k) for r in records[:1000] for k in r}
+    nested = [c for c in frame.columns if c not in top]
+    notes = [note] if note else []
+    if nested:
+        notes.append(f"Nested values were spread into columns of their own ({', '.join(repr(c) for c in nested[:4])}"
+                     f"{' ...' if len(nested) > 4 else ''}); lists were kept as JSON text.")
+    frame, more = _tidy(frame, list(frame.columns), None)
+    return Table(frame, path, encoding, None, True, notes + more)
+
+
+def _json_records(text: str, name: str) -> tuple[list, str | None]:
+    """The records of a JSON array, JSON lines, or an object holding one list of records (or lists as columns)."""
+    if not text.startswith("["):
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                whole = _whole_json(text)
+                if whole is not None:
+                    return whole
+                raise DataError(f"{name} is not valid JSON lines (one JSON object per line): line {number:,} does not "
+                                f"parse ({e.msg}); fix that line or save the table as CSV.") from None
+        return records, None
+    whole = _whole_json(text)
+    if whole is None:
+        raise DataError(f"{name} is not valid JSON; check the file (a missing comma or bracket) or save the table "
+                        "as CSV.")
+    return whole
+
+
+def _whole_json(text: str) -> tuple[list, str | None] | None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(data, list):
+        return data, None
+    if isinstance(data, dict):
+        lists = {k: v for k, v in data.items() if isinstance(v, list)}
+        if len(lists) == 1 and all(isinstance(r, dict) for r in next(iter(lists.values()))):
+            key, records = next(iter(lists.items()))
+            return records, f"The rows were read from the list under \"{key}\"."
+        if data and len(lists) == len(data) and len({len(v) for v in lists.values()}) == 1:
+            n = len(next(iter(lists.values())))
+            return [{k: v[i] for k, v in lists.items()} for i in range(n)], None  # one list per column
+        return [data], None
+    return None
+
+
+def _flatten(record: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}, "c": [2, 3]} -> {"a.b": "1", "c": "[2, 3]"}; a list of one plain value is that value."""
+    flat = {}
+    for key, value in record.items():
+        key = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, key + "."))
+        elif isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
+            flat[key] = _cell_str(value[0])
+        elif isinstance(value, (dict, list)):
+            flat[key] = json.dumps(value, ensure_ascii=False) if value else None
+        else:
+            flat[key] = _cell_str(value)
+    return flat
