@@ -73,12 +73,18 @@ def _pick_text(frame: pd.DataFrame, stats: dict, exclude=()) -> str:
     return max(candidates, key=lambda x: x[:2])[2]
 
 
-def choose_columns(frame: pd.DataFrame, text_column=None, label_column=None) -> tuple[str, str]:
-    """The columns the caller named (checked), and a guess for those not named."""
-    for column, kind in ((text_column, "text"), (label_column, "label")):
+def choose_columns(frame: pd.DataFrame, text_column=None, label_column=None, text_columns=None) -> tuple[str, str]:
+    """The columns the caller named (checked), and a guess for those not named. With text_columns (several columns
+    joined into the text) the first of them is returned as the text column."""
+    texts = list(text_columns) if text_columns else [text_column] if text_column else []
+    for column, kind in [(c, "text") for c in texts] + [(label_column, "label")]:
         if column is not None and column not in frame.columns:
             raise DataError(f"There is no column '{column}'; the columns are {list_columns(frame)}.",
                             code=f"no_{kind}_column")
+    if label_column is not None and label_column in texts:
+        raise DataError(f"The column '{label_column}' is chosen as both the text and the label; choose another "
+                        "column for one of them.", code="same_column")
+    text_column = texts[0] if texts else None
     if text_column and label_column:
         return text_column, label_column
     if frame.shape[1] < 2:
@@ -86,7 +92,7 @@ def choose_columns(frame: pd.DataFrame, text_column=None, label_column=None) -> 
                         "and a column of labels - check the delimiter or add the labels.", code="no_label_column")
     stats = {c: _column_stats(frame[c]) for c in frame.columns}
     if label_column is None:
-        label_column = _pick_label(frame, stats, exclude=[text_column])
+        label_column = _pick_label(frame, stats, exclude=texts)
     if text_column is None:
         text_column = _pick_text(frame, stats, exclude=[label_column])
     return text_column, label_column

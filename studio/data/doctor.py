@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .columns import choose_columns
-from .errors import DataError, quoted
-from .examples import as_text, load_examples
+from .errors import DataError, plural, quoted
+from .examples import INVISIBLE, as_text, label_problems, load_examples
 from .reading import Table, encoding_note, read_table
 from .splits import MIN_PER_CLASS
 
@@ -59,8 +59,10 @@ class Report:
 
 
 def inspect(path_or_table, text_column=None, label_column=None, tokenizer=None, max_length=128,
-            test=None, encoding=None) -> Report:
-    """The data doctor: what will go wrong when training on this file, and what to do. Never raises for a bad file."""
+            test=None, encoding=None, text_columns=None, label_names=None) -> Report:
+    """The data doctor: what will go wrong when training on this file, and what to do. Never raises for a bad file.
+
+    text_columns (several columns joined into the text) and label_names ({raw label: name}) as in DataConfig."""
     path = path_or_table.path if isinstance(path_or_table, Table) else str(path_or_table)
     try:
         table = path_or_table if isinstance(path_or_table, Table) else read_table(path, encoding=encoding)
@@ -81,21 +83,34 @@ def inspect(path_or_table, text_column=None, label_column=None, tokenizer=None, 
         if note != encoding_note(table.encoding or ""):
             add("info", "read_note", note)
     try:
-        text_column, label_column = choose_columns(frame, text_column, label_column)
+        text_column, label_column = choose_columns(frame, text_column, label_column, text_columns)
+        report.text_column, report.label_column = text_column, label_column
+        examples = load_examples(table, text_column, label_column, text_columns, label_names)
     except DataError as e:
         add("error", e.code or "no_label_column", str(e))
         return report
-    report.text_column, report.label_column = text_column, label_column
-    examples = load_examples(table, text_column, label_column)
 
+    missing, invisible = label_problems(frame, label_column)
     skipped = len(frame) - len(examples)
     if not len(examples):
         add("error", "empty_text", f"No row has both a text in '{text_column}' and a label in '{label_column}'; "
                                    "check that these are the right columns.", rows=skipped)
         return report
-    if skipped:
-        add("warning", "empty_text", f"{skipped:,} rows have an empty text or label; they will be skipped.",
-            rows=skipped)
+    no_label = min(sum(missing.values()), skipped)
+    if no_label:
+        add("warning", "missing_labels", f"{plural(no_label, 'row')} {'has' if no_label == 1 else 'have'} the label "
+                                         f"{quoted(sorted(missing), 3)}, which means no label; "
+                                         f"{'it' if no_label == 1 else 'they'} will be skipped - fill in the labels "
+                                         "if these rows should count.", rows=no_label, values=sorted(missing))
+    if skipped - no_label:
+        n = skipped - no_label
+        add("warning", "empty_text", f"{plural(n, 'row')} {'has' if n == 1 else 'have'} an empty text or label; "
+                                     f"{'it' if n == 1 else 'they'} will be skipped.", rows=n)
+    if invisible:
+        shown = [INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", v) for v in invisible]
+        add("info", "invisible_characters", f"{plural(len(invisible), 'label')} held invisible characters ("
+                                            f"{quoted(shown, 3)}); they were removed, so each counts with the label "
+                                            "it looks like.", labels=shown)
 
     counts = Counter(examples.labels)
     report.label_counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -169,9 +184,13 @@ def _check_tokens(texts: list[str], tokenizer, max_length: int, add) -> dict:
     stats = dict(p50=p50, p90=p90, p95=p95, p99=p99, max=int(lengths.max()), over_max_length=over,
                  share_over=round(share, 4), sampled=len(sample))
     if over:
+        # "0.0% of texts" says nothing: below 0.1% the count is given instead
+        part = (f"{share:.1%} of texts are" if share >= 0.001 else
+                f"{over:,} of {len(lengths):,} texts {'is' if over == 1 else 'are'}")
         add("warning" if share > 0.05 else "info", "too_long",
-            f"{share:.1%} of texts are longer than {max_length} tokens (95% are within {p95}) and will be cut; "
-            f"raise the max length if the end of a text matters.", share=share, p95=p95)
+            f"{part} longer than {max_length} tokens (95% are within {p95}) and will be cut; "
+            f"raise the max length if the end of a text matters.", share=share, p95=p95, over=over,
+            texts=len(lengths))
     unk = tokenizer.unk_token_id
     total = int(sum(len(x) for x in ids))
     if unk is not None and total:

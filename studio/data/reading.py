@@ -11,6 +11,8 @@ import io
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import zipfile
 from collections import Counter, OrderedDict
@@ -27,6 +29,7 @@ from .errors import DataError
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
 SAMPLE_BYTES = 1 << 20      # encoding and delimiter are judged on this much of the file's start ...
 PROBE_BYTES = 1 << 18       # ... plus this much from its middle and its end
 
@@ -120,6 +123,8 @@ def _read(path: str, size: int, encoding, delimiter, has_header) -> Table:
     head = samples[0]
     if head.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         raise DataError(f"{name} is an old-style Excel .xls file; save it as .xlsx or CSV and upload that.")
+    if head.startswith(b"PK\x03\x04") and not _is_workbook(path):
+        return _read_zipped(path, encoding, delimiter, has_header)
     if suffix in (".xlsx", ".xlsm") or head.startswith(b"PK\x03\x04"):
         table = _read_xlsx(path, has_header)
         if suffix not in (".xlsx", ".xlsm"):
@@ -139,8 +144,47 @@ def _read(path: str, size: int, encoding, delimiter, has_header) -> Table:
         except _BadBytes:
             raise DataError(f"{name} mixes text encodings (its rows do not all decode as {encoding}); "
                             "open it in a spreadsheet program and save it again as UTF-8.") from None
-    if guessed and not encoding.startswith("utf-"):
+    if guessed and (not encoding.startswith("utf-") or "+" in encoding):
         table.notes.insert(0, encoding_note(encoding))
+    return table
+
+
+def _is_workbook(path: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except zipfile.BadZipFile:
+        return True  # a damaged workbook: the workbook reader says so
+    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+
+
+def _read_zipped(path: str, encoding, delimiter, has_header) -> Table:
+    """The one table inside a zip archive, read as if it had been uploaded itself."""
+    name = os.path.basename(path)
+    with zipfile.ZipFile(path) as z:
+        members = [m for m in z.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")
+                   and not os.path.basename(m.filename).startswith(".")
+                   and Path(m.filename).suffix.lower() in TABLE_SUFFIXES]
+        if len(members) != 1:
+            inside = (f"holding {len(members)} tables ({', '.join(os.path.basename(m.filename) for m in members[:5])})"
+                      if members else "with no CSV, TSV, Excel or JSON file inside")
+            raise DataError(f"{name} is a zip archive {inside}; unzip it and upload the table to train on.")
+        member = members[0]
+        if member.file_size > limits.MAX_UNZIPPED_BYTES:
+            raise DataError(f"{os.path.basename(member.filename)} in {name} unzips to {describe_size(member.file_size)}, "
+                            f"more than the {describe_size(limits.MAX_UNZIPPED_BYTES)} the studio reads; "
+                            "use a sample of the rows.", code="too_large")
+        with tempfile.TemporaryDirectory(prefix="studio-unzip-") as folder:
+            inner = os.path.join(folder, os.path.basename(member.filename))
+            with z.open(member) as source, open(inner, "wb") as target:
+                shutil.copyfileobj(source, target)
+            size = _checked_file(inner)
+            with open(inner, "rb") as f:
+                if f.read(4) == b"PK\x03\x04" and not _is_workbook(inner):
+                    raise DataError(f"{name} holds another zip archive; unzip both and upload the table inside.")
+            table = _read(inner, size, encoding, delimiter, has_header)
+    table.path = path
+    table.notes.insert(0, f"Read {os.path.basename(member.filename)} from inside the zip archive {name}.")
     return table
 
 
@@ -194,11 +238,70 @@ def _detect_encoding(samples: list[bytes], name="The file") -> str:
             return encoding
     if b"\x00" not in head and all(_decodes(s, "utf-8") for s in samples):
         return "utf-8"
+    if b"\x00" in head and (wide := _utf16_without_bom(head)):
+        return wide
+    if b"\x00" not in head and (mixed := _mixed_encoding(samples)):
+        return mixed
     encoding = _guess_legacy(samples)
     if encoding is None or (b"\x00" in head and not encoding.startswith("utf-")):
         raise DataError(f"{name} is not a text table (it holds binary data); "
                         "upload a CSV, TSV, Excel (.xlsx) or JSON lines file.")
     return encoding
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """utf-16-le or utf-16-be for UTF-16 text without a byte-order mark: the zero high bytes of its ASCII characters
+    (delimiters, line breaks, digits) fall on odd positions in little-endian text, on even ones in big-endian."""
+    head = head[:len(head) // 2 * 2]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    for zeros, other, encoding in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros >= len(head) // 20 and zeros > 4 * other and _decodes(head, encoding):
+            return encoding
+    return None
+
+
+def _mixed_encoding(samples: list[bytes]) -> str | None:
+    """"utf-8+cp1252" when some lines are UTF-8 and others a single-byte code page (rows pasted together from two
+    exports): each line is then decoded as what it is, instead of turning the UTF-8 ones into mojibake."""
+    lines = [line for s in samples for line in s.split(b"\n") if max(line, default=0) > 127]
+    bad = [line for line in lines if not _decodes(line, "utf-8")]
+    # a line of cp1252 is valid UTF-8 now and then by chance (one in 483 in the spam export): ask for a few more
+    if not bad or len(lines) - len(bad) < max(2, len(lines) // 50):
+        return None
+    legacy = _guess_legacy([b"\n".join(bad)])
+    if legacy is None or not _single_byte(legacy):
+        return None
+    return f"utf-8+{legacy}"
+
+
+def _single_byte(encoding: str) -> bool:
+    try:
+        return len(bytes(range(256)).decode(encoding, errors="replace")) == 256
+    except LookupError:
+        return False
+
+
+def _mixed_codec(name: str):
+    """The codec behind "utf-8+cp1252" (and other code pages): UTF-8, with each byte that is not UTF-8 decoded
+    as the code page. Registered with codecs, so open(), pandas and the checks all read the file the same way."""
+    match = re.fullmatch(r"utf_8_(.+)", name)
+    if not match or not _single_byte(match.group(1).replace("_", "-")):
+        return None
+    legacy = _codec_name(match.group(1).replace("_", "-"))
+    handler = f"studio-{legacy}"
+    codecs.register_error(handler, lambda e: (e.object[e.start:e.end].decode(legacy, errors="replace"), e.end))
+
+    class Decoder(codecs.BufferedIncrementalDecoder):
+        def _buffer_decode(self, data, errors, final):
+            return codecs.utf_8_decode(data, handler, final)
+
+    return codecs.CodecInfo(name=f"utf-8+{legacy}", encode=codecs.utf_8_encode,
+                            decode=lambda data, errors="strict": codecs.utf_8_decode(data, handler, True),
+                            incrementalencoder=codecs.getincrementalencoder("utf-8"), incrementaldecoder=Decoder,
+                            streamreader=codecs.getreader("utf-8"), streamwriter=codecs.getwriter("utf-8"))
+
+
+codecs.register(_mixed_codec)
 
 
 def _guess_legacy(samples: list[bytes]) -> str | None:
@@ -214,8 +317,7 @@ def _guess_legacy(samples: list[bytes]) -> str | None:
         return None
     # charset-normalizer often names cp1250 or cp850 for Western text; cp1252 is far more common, so it wins among
     # single-byte code pages whenever charset-normalizer still finds it plausible
-    single_byte = len(bytes(range(256)).decode(best.encoding, errors="replace")) == 256
-    if single_byte and any("cp1252" in (m.encoding, *m.could_be_from_charset) for m in matches):
+    if _single_byte(best.encoding) and any("cp1252" in (m.encoding, *m.could_be_from_charset) for m in matches):
         return "cp1252"
     return _codec_name(best.encoding)
 
@@ -224,7 +326,7 @@ def _codec_name(encoding: str) -> str:
     name = codecs.lookup(encoding).name
     if name in ("gbk", "gb2312", "hz"):
         return "gb18030"  # the superset; Chinese Excel exports are one of these
-    return {"iso8859-1": "latin-1", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(name, name)
+    return {"iso8859-1": "latin-1"}.get(name, name)
 
 
 def _checked_encoding(encoding: str, samples: list[bytes]) -> str:
@@ -247,12 +349,18 @@ def _wrong_encoding(encoding: str, samples: list[bytes]) -> str:
 
 
 def encoding_note(encoding: str) -> str:
+    if "+" in encoding:
+        legacy = encoding.split("+", 1)[1]
+        return (f"Some lines are not UTF-8; they were read as {legacy} and the rest as UTF-8 - if accented letters "
+                "look wrong in some rows, re-save the file as UTF-8.")
     return (f"Read as {encoding}, not UTF-8; if accented or non-Latin letters look wrong, "
             "pick another encoding or re-save the file as UTF-8.")
 
 
 def _decode_head(head: bytes, encoding: str) -> str:
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # old Mac line endings
     if len(head) == SAMPLE_BYTES:
         text = text[:text.rfind("\n") + 1]  # drop the cut-off last line
     return text.lstrip("\ufeff")
