@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("texts", nargs="*")
     pr.add_argument("--file", help="a table to classify")
     pr.add_argument("--text-column")
-    pr.add_argument("--out", help="where to write the classified table (CSV)")
+    pr.add_argument("--out", help="where to write the classified table: OUT.xlsx for Excel, else CSV (UTF-8 with a "
+                    "byte-order mark, so Excel shows every script)")
     pr.add_argument("--json", action="store_true")
 
     ls = sub.add_parser("runs", help="list training runs")

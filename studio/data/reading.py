@@ -26,10 +26,10 @@ from ..security import describe_size
 from .columns import LABEL_NAMES, OTHER_NAMES, TEXT_NAMES, is_number, norm_name
 from . import limits
 from .errors import DataError
+from .kinds import TABLE_SUFFIXES, check_file_kind
 
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
 SAMPLE_BYTES = 1 << 20      # encoding and delimiter are judged on this much of the file's start ...
 PROBE_BYTES = 1 << 18       # ... plus this much from its middle and its end
 
@@ -123,6 +123,7 @@ def _read(path: str, size: int, encoding, delimiter, has_header) -> Table:
     head = samples[0]
     if head.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         raise DataError(f"{name} is an old-style Excel .xls file; save it as .xlsx or CSV and upload that.")
+    check_file_kind(path)
     if head.startswith(b"PK\x03\x04") and not _is_workbook(path):
         return _read_zipped(path, encoding, delimiter, has_header)
     if suffix in (".xlsx", ".xlsm") or head.startswith(b"PK\x03\x04"):
