@@ -115,7 +115,8 @@ def cmd_inspect(a) -> int:
         if report.label_counts:
             shown = ", ".join(f"{k} {v:,}" for k, v in list(report.label_counts.items())[:12])
             more = len(report.label_counts) - 12
-            print(f"  {len(report.label_counts)} labels: {shown}{f', and {more} more' if more > 0 else ''}")
+            count = len(report.label_counts)
+            print(f"  {count} label{'' if count == 1 else 's'}: {shown}{f', and {more} more' if more > 0 else ''}")
         if report.token_lengths:
             t = report.token_lengths
             print(f"  tokens per text: median {t['p50']}, 95% under {t['p95']}, longest {t['max']}")
@@ -226,9 +227,10 @@ def _print_event(event: dict) -> None:
 
 
 def cmd_train(a) -> int:
-    from . import jobs
+    from . import data, jobs
     from .runs import Run
     config = build_config(a)
+    data.check_settings(config.data)  # unreadable input or a column that is not there: exit 2, and no run folder
     run = Run.create(a.runs_dir, config)
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
     try:

@@ -14,7 +14,7 @@ Every DataError message is one plain sentence for the person who owns the data: 
 from .columns import choose_columns, detect_columns
 from .doctor import Finding, Report, inspect
 from .errors import DataError
-from .examples import Examples, load_examples, read_examples, sort_labels
+from .examples import Examples, check_settings, load_examples, read_examples, sort_labels
 from .kinds import ACCEPTED_KINDS, ACCEPTED_SUFFIXES, accepted_file, check_file_kind, output_suffix
 from .reading import Table, encoding_note, read_table
 from .splits import (MIN_PER_CLASS, SPLIT_NAMES, Splits, make_splits, partition_by_split, split_values_of,
@@ -22,6 +22,7 @@ from .splits import (MIN_PER_CLASS, SPLIT_NAMES, Splits, make_splits, partition_
 from .writing import write_table
 
 __all__ = ["ACCEPTED_KINDS", "ACCEPTED_SUFFIXES", "DataError", "Examples", "Finding", "MIN_PER_CLASS", "Report",
-           "SPLIT_NAMES", "Splits", "Table", "accepted_file", "check_file_kind", "choose_columns", "detect_columns",
-           "encoding_note", "inspect", "load_examples", "make_splits", "output_suffix", "partition_by_split",
-           "read_examples", "read_table", "sort_labels", "split_values_of", "stratified_sample", "write_table"]
+           "SPLIT_NAMES", "Splits", "Table", "accepted_file", "check_file_kind", "check_settings", "choose_columns",
+           "detect_columns", "encoding_note", "inspect", "load_examples", "make_splits", "output_suffix",
+           "partition_by_split", "read_examples", "read_table", "sort_labels", "split_values_of", "stratified_sample",
+           "write_table"]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .columns import choose_columns
-from .errors import DataError, quoted
+from .errors import DataError, list_columns, quoted
 from .reading import Table, read_table
 
 
@@ -134,6 +134,20 @@ def read_examples(path, text_column=None, label_column=None, encoding=None, text
     text_column, label_column = choose_columns(table.frame, text_column, label_column, text_columns)
     examples = load_examples(table, text_column, label_column, text_columns, label_names, names_must_match)
     return examples, table, text_column, label_column
+
+
+def check_settings(settings) -> None:
+    """Raise the DataError training would meet loading the data these DataConfig settings describe (an unreadable
+    file, a column that is not there, a name given to a label that is not there), before a run is created. The reads
+    go through the reader's cache, so training's own reads of the same files cost nothing more."""
+    examples, table, _, _ = read_examples(settings.train_file, settings.text_column, settings.label_column,
+                                          settings.encoding, settings.text_columns, settings.label_names)
+    if settings.split_column and settings.split_column not in table.frame.columns:
+        raise DataError(f"There is no column called {settings.split_column!r} to split by; the columns are "
+                        f"{list_columns(table.frame)}.", code="no_split_column")
+    for path in (settings.validation_file, settings.test_file):
+        if path:
+            read_table(path)
 
 
 def sort_labels(labels) -> list[str]:
