@@ -24,7 +24,10 @@ CHUNK_BYTES = 4 << 20
 csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_BYTES))  # the exact count below reads rows this long
 
 
-def too_many_columns(name: str, row: int, columns: int) -> DataError:
+def too_many_columns(name: str, row: int | None, columns: int) -> DataError:
+    if row is None:
+        return DataError(f"{name} has cells in column {columns:,}, past the {MAX_COLUMNS:,} columns a table here may "
+                         "have; keep only the text and label columns and save it again.", code="too_large")
     return DataError(f"Row {row:,} of {name} has {columns:,} fields, more than the {MAX_COLUMNS:,} columns a table "
                      "here may have; check that row (or the delimiter) and export the table again.", code="too_large")
 

@@ -132,7 +132,7 @@ def test_json_and_excel_are_bounded_too(tmp_path, monkeypatch):
     book.active.append(["text", "label"])
     book.active.append(["v"] * 12)
     book.save(tmp_path / "w.xlsx")
-    with pytest.raises(DataError, match="Row 2 of w.xlsx has 12 fields"):
+    with pytest.raises(DataError, match="w.xlsx has cells in column 1[12], past the 10 columns"):
         read_table(tmp_path / "w.xlsx")
     monkeypatch.setattr(limits, "MAX_CELLS", 20)
     book = openpyxl.Workbook()
@@ -147,3 +147,13 @@ def test_data_errors_survive_a_worker_process():
     import pickle
     error = pickle.loads(pickle.dumps(DataError("A sentence.", code="too_large")))
     assert str(error) == "A sentence." and error.code == "too_large"
+
+
+def test_a_workbook_with_one_far_away_cell_is_refused_before_it_is_filled_in(tmp_path):
+    import openpyxl
+    book = openpyxl.Workbook()
+    book.active.append(["text", "label"])
+    book.active["XFD1048576"] = "x"  # a reader filling the rectangle would make 17 billion cells
+    book.save(tmp_path / "far.xlsx")
+    with pytest.raises(DataError, match="far.xlsx has cells in column 16,384, past the 1,000 columns"):
+        read_table(tmp_path / "far.xlsx")
