@@ -157,3 +157,20 @@ def test_a_workbook_with_one_far_away_cell_is_refused_before_it_is_filled_in(tmp
     book.save(tmp_path / "far.xlsx")
     with pytest.raises(DataError, match="far.xlsx has cells in column 16,384, past the 1,000 columns"):
         read_table(tmp_path / "far.xlsx")
+
+
+@pytest.mark.slow
+def test_read_table_and_inspect_run_in_a_worker_process(tmp_path):
+    """What the studio can hand to a process pool: plain arguments in, a Table / Report / DataError out."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from studio.data import inspect
+    good = write(tmp_path, "mixed.csv", "")
+    good.write_bytes(b"text,label\n" + "Crème brûlée,pos\n".encode() * 3 + "Café,neg\n".encode("latin-1") * 3)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        table = pool.submit(read_table, good).result(timeout=120)
+        report = pool.submit(inspect, str(good)).result(timeout=120)
+        refused = pool.submit(read_table, wide_csv(tmp_path)).exception(timeout=120)
+    assert table.encoding == "utf-8+cp1252" and table.frame["text"].tolist()[2:4] == ["Crème brûlée", "Café"]
+    assert report.label_counts == {"neg": 3, "pos": 3}
+    assert isinstance(refused, DataError) and refused.code == "too_large"
