@@ -1,12 +1,14 @@
-"""Reading a user's table: CSV / TSV / TXT (encoding, delimiter and header sniffed), XLSX, JSON and JSON lines.
+"""Reading a user's table: CSV / TSV / TXT (encoding, delimiter and header sniffed), XLSX, JSON and JSON lines,
+a zip archive holding one of these.
 
-read_table returns a Table whose values are all str; every problem is a DataError with one plain sentence.
+read_table returns a Table whose values are all str; every problem is a DataError with one plain sentence. The work
+a file can cause is bounded before it is parsed (limits.py), so read_table is safe to run for any upload.
 """
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -23,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..security import describe_size
-from .columns import LABEL_NAMES, OTHER_NAMES, TEXT_NAMES, is_number, norm_name
 from . import limits
+from .columns import LABEL_NAMES, OTHER_NAMES, TEXT_NAMES, is_number, norm_name
 from .errors import DataError
 from .kinds import TABLE_SUFFIXES, check_file_kind
 
@@ -53,7 +55,8 @@ class Table:
 def read_table(path, encoding=None, delimiter=None, has_header=None, max_bytes=None) -> Table:
     """The file as a Table. Repeat reads of the same unchanged file with the same options come from a small cache.
 
-    Plain values in and out, no shared state but the locked cache: safe to call from a worker thread or process.
+    Bounded work for any file, plain values in and out (picklable, DataError included), no shared state but the
+    locked cache: safe to run in a worker thread or process, off the path of other requests.
     """
     path = str(path)
     size = _checked_file(path, max_bytes)
