@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("texts", nargs="*")
     pr.add_argument("--file", help="a table to classify")
     pr.add_argument("--text-column")
-    pr.add_argument("--out", help="where to write the classified table (CSV)")
+    pr.add_argument("--out", help="where to write the classified table: OUT.xlsx for Excel, else CSV (UTF-8 with a "
+                    "byte-order mark, so Excel shows every script)")
     pr.add_argument("--json", action="store_true")
 
     ls = sub.add_parser("runs", help="list training runs")
@@ -95,9 +96,13 @@ def _parser() -> argparse.ArgumentParser:
 # --- inspect ---------------------------------------------------------------------------------
 def cmd_inspect(a) -> int:
     from . import data, models
-    tokenizer = models.load_tokenizer(a.model or models.DEFAULT_MODEL)
-    report = data.inspect(a.file, a.text_column, a.label_column, tokenizer=tokenizer, max_length=a.max_length,
-                          test=a.test_file, encoding=a.encoding)
+    try:  # bounded and quick: a file that cannot be read is answered before the tokenizer loads
+        source = data.read_table(a.file, encoding=a.encoding)
+    except data.DataError:
+        source = None  # the report says why
+    tokenizer = models.load_tokenizer(a.model or models.DEFAULT_MODEL) if source is not None else None
+    report = data.inspect(source if source is not None else a.file, a.text_column, a.label_column,
+                          tokenizer=tokenizer, max_length=a.max_length, test=a.test_file, encoding=a.encoding)
     unreadable = [f for f in report.findings if f.code == "unreadable"]
     if unreadable and not a.json:
         raise UserError(unreadable[0].message)
@@ -110,7 +115,8 @@ def cmd_inspect(a) -> int:
         if report.label_counts:
             shown = ", ".join(f"{k} {v:,}" for k, v in list(report.label_counts.items())[:12])
             more = len(report.label_counts) - 12
-            print(f"  {len(report.label_counts)} labels: {shown}{f', and {more} more' if more > 0 else ''}")
+            count = len(report.label_counts)
+            print(f"  {count} label{'' if count == 1 else 's'}: {shown}{f', and {more} more' if more > 0 else ''}")
         if report.token_lengths:
             t = report.token_lengths
             print(f"  tokens per text: median {t['p50']}, 95% under {t['p95']}, longest {t['max']}")
@@ -221,9 +227,10 @@ def _print_event(event: dict) -> None:
 
 
 def cmd_train(a) -> int:
-    from . import jobs
+    from . import data, jobs
     from .runs import Run
     config = build_config(a)
+    data.check_settings(config.data)  # unreadable input or a column that is not there: exit 2, and no run folder
     run = Run.create(a.runs_dir, config)
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
     try:

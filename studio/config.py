@@ -21,12 +21,14 @@ class DataConfig:
     validation_file: str | None = None   # a separate validation file; else carved out of train
     test_file: str | None = None         # a separate test file; else carved out of train
     text_column: str | None = None       # None: detected
+    text_columns: list[str] | None = None  # several columns joined with a line break into the text; overrides text_column
     label_column: str | None = None      # None: detected
     split_column: str | None = None      # a column holding train / validation / test per row
     encoding: str | None = None          # None: detected
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     max_rows: int | None = None          # a stratified sample of the training rows, for a quick try
+    label_names: dict[str, str] | None = None  # raw label -> the name the user gave it, used everywhere after loading
 
 
 @dataclass
@@ -103,4 +105,37 @@ class RunConfig:
                 raise ConfigError("Validation and test shares must each be between 0 and 0.5 of the data.")
         if d.max_rows is not None and d.max_rows < 10:
             raise ConfigError("A row limit below 10 leaves nothing to learn from; raise --max-rows.")
+        _validate_columns(d)
+        _validate_label_names(d.label_names)
         return self
+
+
+def _validate_columns(d: DataConfig) -> None:
+    """Columns named in the settings that cannot work together (whether they exist, the data layer checks)."""
+    texts = list(d.text_columns) if d.text_columns else [d.text_column] if d.text_column else []
+    if d.text_columns is not None and not d.text_columns:
+        raise ConfigError("Choose at least one text column, or leave the text columns out to have them detected.")
+    for column in texts:
+        if not isinstance(column, str) or not column.strip():
+            raise ConfigError("A text column needs a name; choose the column from the list.")
+        if texts.count(column) > 1:
+            raise ConfigError(f"The column '{column}' is chosen twice as text; choose each text column once.")
+    if d.label_column is not None and d.label_column in texts:
+        raise ConfigError(f"The column '{d.label_column}' is chosen as both the text and the label; choose another "
+                          "column for one of them.")
+
+
+def _validate_label_names(names: dict | None) -> None:
+    if names is None:
+        return
+    if not isinstance(names, dict):
+        raise ConfigError("Label names are given as pairs of a label and its name, such as {\"1\": \"World\"}.")
+    by_name: dict[str, list[str]] = {}
+    for label, name in names.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"Give the label '{label}' a name, or leave it out to keep '{label}'.")
+        by_name.setdefault(name.strip(), []).append(str(label))
+    for name, labels in by_name.items():
+        if len(labels) > 1:
+            raise ConfigError(f"The labels {' and '.join(repr(x) for x in labels)} are both named '{name}'; "
+                              "give each label a name of its own.")

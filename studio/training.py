@@ -76,9 +76,11 @@ def validation_fraction(rows: int, asked: float) -> float:
 def prepare_splits(config: RunConfig) -> data.Splits:
     """Read the files named in the config and split them as asked."""
     d = config.data
-    examples, table, text_col, label_col = data.read_examples(d.train_file, d.text_column, d.label_column, d.encoding)
+    examples, table, text_col, label_col = data.read_examples(d.train_file, d.text_column, d.label_column, d.encoding,
+                                                              d.text_columns, d.label_names)
     given = {"validation": d.validation_file, "test": d.test_file}
-    parts = {name: data.read_examples(path, text_col, label_col)[0] if path else None for name, path in given.items()}
+    parts = {name: data.read_examples(path, text_col, label_col, None, d.text_columns, d.label_names,
+                                      names_must_match=False)[0] if path else None for name, path in given.items()}
     if d.split_column:
         from_column = data.partition_by_split(examples, data.split_values_of(table, d.split_column, examples))
         examples = from_column["train"]

@@ -38,7 +38,7 @@ def test_train_then_predict_end_to_end(sentiment_csv, tiny_model_dir, tmp_path):
     out = tmp_path / "classified.csv"
     table = run_cli("predict", run_dir, "--file", sentiment_csv, "--out", out)
     assert table.returncode == 0, table.stderr
-    assert out.read_text().splitlines()[0] == "review,sentiment,predicted_label,confidence"
+    assert out.read_text(encoding="utf-8-sig").splitlines()[0] == "review,sentiment,predicted_label,confidence"
 
     listed = run_cli("runs", "--runs-dir", runs_dir, "--json")
     assert json.loads(listed.stdout)[0]["id"] == run_dir.name

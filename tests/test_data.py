@@ -260,7 +260,7 @@ def test_unreadable_files_give_sentences(tmp_path):
     big = write(tmp_path, "big.csv", "text,label\n" + "x,y\n" * 1000)
     with pytest.raises(DataError) as e:
         read_table(big, max_bytes=2_000)
-    assert str(e.value) == ("The file big.csv is 4.0 kB, over the 2.0 kB limit; "
+    assert str(e.value) == ("The file big.csv is 3.9 KB, over the 2 KB limit; "
                             "upload a smaller file or a sample of the rows.")
 
 

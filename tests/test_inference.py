@@ -60,7 +60,8 @@ def test_classify_a_table_into_csv(trained_dir, tmp_path):
     out = tmp_path / "out.csv"
     result = inference.load_classifier(trained_dir).classify_file(src, out)
     assert result["rows"] == 3 and result["text_column"] == "comment"
-    with open(out, newline="", encoding="utf-8") as f:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs to see UTF-8
+    with open(out, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert [r["id"] for r in rows] == ["1", "2", "3"]
     assert all(r["predicted_label"] in {"negative", "positive"} and 0 < float(r["confidence"]) <= 1 for r in rows)

@@ -60,7 +60,7 @@ def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: 
         return None, ""
     if not run_id:
         return None, t("play_pick_run", lang)
-    out = studio.downloads_dir / f"{Path(path).stem}-classified-{time.strftime('%H%M%S')}.csv"
+    out = studio.downloads_dir / f"{Path(path).stem}-classified-{time.strftime('%H%M%S')}{data.output_suffix(path)}"
     try:
         classifier = load_classifier(_model_dir(studio, run_id))
         result = classifier.classify_file(path, out)
