@@ -1,0 +1,128 @@
+"""Training on several processes (GPUs, or CPU processes) with torch.distributed, launched by torchrun.
+
+`python -m studio train ... --devices N` starts `torchrun --nproc_per_node N -m studio.distributed RUN_DIR`.
+Every process (rank) reads the same data, builds the same model and takes its share of every global
+batch; DistributedDataParallel averages the gradients, so each optimizer step is the step one process
+would take on the whole batch. Evaluation is split the same way and gathered. Only rank 0 writes to the
+run folder (events, checkpoints, metrics, the model). With one process nothing here does anything.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+def launch_command(run_dir: str | Path, devices: int) -> list[str]:
+    """The command that trains the run folder on `devices` processes of this machine (torchrun, one node)."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={int(devices)}",
+            "-m", "studio.distributed", str(run_dir)]
+
+
+def active() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def world_size() -> int:
+    return dist.get_world_size() if active() else 1
+
+
+def rank() -> int:
+    return dist.get_rank() if active() else 0
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def launched() -> bool:
+    """Whether this process was started by torchrun with more than one process."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init_from_env(device_preference: str = "auto") -> torch.device | None:
+    """Join the process group torchrun set up: NCCL with one GPU per process, gloo on CPUs. None when not launched."""
+    if not launched():
+        return None
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = torch.cuda.is_available() and device_preference in ("auto", "cuda", "", None)
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    return torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+
+
+def shutdown() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def share_of(index: np.ndarray) -> tuple[np.ndarray, float]:
+    """(this rank's rows of a global batch, the factor for its mean loss).
+
+    A rank takes every world_size-th row starting at its rank; the factor (its share of the rows times the
+    number of ranks) makes DistributedDataParallel's average of the ranks' gradients the gradient of the
+    whole batch's mean loss, however unevenly the rows split. A rank left without rows steps on one row
+    with a factor of 0, so every rank still joins the step.
+    """
+    if not active():
+        return index, 1.0
+    world = world_size()
+    rows = index[rank()::world]
+    if not len(rows):
+        return index[:1], 0.0
+    return rows, len(rows) * world / len(index)
+
+
+def agree(value: int) -> int:
+    """Rank 0's value on every rank (a stop request reaches all processes at the same step)."""
+    if not active():
+        return value
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    t = torch.tensor([value], dtype=torch.long, device=device)
+    dist.broadcast(t, 0)
+    return int(t.item())
+
+
+def gather(obj: Any) -> list:
+    """Every rank's `obj`, in rank order, on every rank."""
+    if not active():
+        return [obj]
+    out: list = [None] * world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One rank of a run launched by launch_command: trains the run folder, rank 0 records it."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m studio.distributed")
+    parser.add_argument("run_dir")
+    parser.add_argument("--resume", action="store_true")
+    a = parser.parse_args(argv)
+    from . import jobs
+    from .runs import Run
+    from .config import RunConfig
+    import json
+    run = Run(Path(a.run_dir))
+    config = RunConfig.from_dict(json.loads((run.path / "config.json").read_text(encoding="utf-8")))
+    init_from_env(config.train.device)
+    try:
+        if is_main():
+            status = jobs.execute(run, resume=a.resume) if a.resume else jobs.execute(run)
+            return 0 if status["state"] == "finished" else 1
+        from . import training
+        training.train(config, run.path, lambda event: None, resume=a.resume)
+        return 0
+    finally:
+        shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
