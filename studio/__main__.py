@@ -1,4 +1,4 @@
-"""Command line: python -m studio inspect | train | predict | runs | serve | demo (installed: studio ...).
+"""Command line: python -m studio inspect | train | resume | predict | runs | serve | demo (installed: studio ...).
 
 `serve` starts the studio in the browser and `demo RUN_DIR` a public demo of one run; both take the
 options of `python launch.py` and import gradio only when they run, so the rest stays usable without it.
@@ -10,8 +10,10 @@ only, say), 2 when the file cannot be read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -81,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--text-column")
     pr.add_argument("--out", help="where to write the classified table (CSV)")
     pr.add_argument("--json", action="store_true")
+
+    rs = sub.add_parser("resume", help="continue an interrupted run from its last checkpoint, in the foreground")
+    rs.add_argument("run_dir", help="the run folder, runs/<id>")
+    rs.add_argument("--json", action="store_true", help="print progress as JSON lines")
 
     ls = sub.add_parser("runs", help="list training runs")
     ls.add_argument("--runs-dir", default="runs")
@@ -249,6 +255,63 @@ def cmd_train(a) -> int:
     return 0
 
 
+# --- resume ----------------------------------------------------------------------------------
+def cmd_resume(a) -> int:
+    """Continue a run from its last checkpoint with the progress lines of `train`; it ends with the predictions the
+    run would have had without the interruption. Ctrl-C stops keeping the best model so far; twice, keeping none."""
+    from . import checkpoints, jobs
+    from .runs import Run
+    path = Path(a.run_dir)
+    if not (path / "config.json").is_file():
+        raise UserError(f"{a.run_dir} is not a run folder (it has no config.json); give one of the folders in runs/.")
+    run = Run(path)
+    if run.state == "finished" and not checkpoints.can_resume(path):
+        raise UserError(f"The run in {a.run_dir} has already finished; there is nothing to resume.")
+    if not checkpoints.can_resume(path):
+        raise UserError(f"The run in {a.run_dir} left no checkpoint to continue from; start it again with "
+                        "python -m studio train.")
+    echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
+    with _ctrl_c_stops() as should_stop:
+        status = jobs.execute(run, should_stop, echo=echo, resume=True)
+    return _report_end(run, status, a.json)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops():
+    """should_stop() for a run in the foreground: the first Ctrl-C answers "keep", a second one "discard"."""
+    presses = []
+
+    def on_ctrl_c(signum, frame):
+        presses.append(signum)
+        print("Stopping after this step and keeping the best model so far; press Ctrl-C again to stop without "
+              "keeping it." if len(presses) == 1 else "Stopping without keeping a model.", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield lambda: None if not presses else "keep" if len(presses) == 1 else "discard"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report_end(run, status: dict, as_json: bool) -> int:
+    """The run folder and its test result, as `train` prints them; exit 0 when a model was saved."""
+    metrics = run.metrics()
+    if as_json:
+        print(json.dumps({"type": "result", "run_dir": str(run.path), "state": status["state"],
+                          "message": status["message"], "metrics": _headline(metrics),
+                          "stopped_by_user": bool((metrics or {}).get("stopped_by_user"))}, ensure_ascii=False))
+    else:
+        print(f"Run folder: {run.path}")
+        if metrics and (metrics or {}).get("stopped_by_user"):
+            print(f"Stopped by the user; kept the best model so far (step {metrics['best_step']}).")
+        if metrics:
+            _print_result(metrics)
+    if status["state"] in ("finished", "stopped"):
+        return 0
+    print(status["message"], file=sys.stderr)
+    return 1
+
+
 def _print_result(metrics: dict) -> None:
     """The test accuracy, the warning when that number is misleading, then the rest in plain words."""
     from .metrics import summarize, warning_text
@@ -327,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DataError
     from .inference import InferenceError
     from .models import ModelError
-    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs}
+    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs,
+                "resume": cmd_resume}
     try:
         a = _parser().parse_args(argv)
         return commands[a.command](a)
