@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int)
     tr.add_argument("--device", help="auto (default), cpu, cuda or mps")
     tr.add_argument("--max-rows", type=int, help="train on a stratified sample of this many rows")
+    tr.add_argument("--devices", type=int, help="train on N processes, one per GPU (or N CPU processes), through "
+                    "torchrun; --batch-size is then the batch of all of them together")
     tr.add_argument("--runs-dir", default="runs")
     tr.add_argument("--name", default="")
     tr.add_argument("--json", action="store_true", help="print progress as JSON lines")
@@ -151,7 +153,8 @@ def build_config(a) -> RunConfig:
     check_device(device)
     device_type = device.type
     overrides = {"epochs": a.epochs, "learning_rate": a.lr, "batch_size": a.batch_size, "max_length": a.max_length,
-                 "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights}
+                 "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights,
+                 "devices": getattr(a, "devices", None)}
     return presets.build_config(data, model_name, method, a.preset or presets.DEFAULT_PRESET, device_type,
                                 hidden_size=getattr(model_config, "hidden_size", 768),
                                 layer_count=models.layer_count_of(model_config), freeze_layers=freeze_layers,
@@ -229,6 +232,8 @@ def _print_event(event: dict) -> None:
 def cmd_train(a) -> int:
     from . import jobs
     from .runs import Run
+    if a.devices and a.devices > 1:
+        return cmd_train_distributed(a)
     config = build_config(a)
     run = Run.create(a.runs_dir, config)
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
@@ -253,6 +258,51 @@ def cmd_train(a) -> int:
         print(status["message"], file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_train_distributed(a) -> int:
+    """--devices N: the run trains under torchrun (studio.distributed); rank 0 prints its events here. Ctrl-C stops
+    it keeping the best model so far, twice without keeping one (through the run folder's stop file)."""
+    import subprocess
+    from . import distributed
+    from .runs import Run
+    config = build_config(a)
+    run = Run.create(a.runs_dir, config)
+    command = distributed.launch_command(run.path, config.train.devices, echo=True)
+    # A session of its own: Ctrl-C in this terminal reaches this process, which asks the run to stop.
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True, env=os.environ.copy())
+    presses = 0
+    while True:
+        try:
+            for line in child.stdout:
+                _echo_line(line, a.json)
+            child.wait()
+            break
+        except KeyboardInterrupt:
+            presses += 1
+            print("Stopping after this step and keeping the best model so far; press Ctrl-C again to stop without "
+                  "keeping it." if presses == 1 else "Stopping without keeping a model.", file=sys.stderr, flush=True)
+            (run.path / distributed.STOP_FILE).write_text("keep" if presses == 1 else "discard", encoding="utf-8")
+    (run.path / distributed.STOP_FILE).unlink(missing_ok=True)
+    status = run.status()
+    if status.get("state") in (None, "running", "queued"):
+        run.set_status("failed", f"The training processes ended without finishing the run (exit code {child.returncode}).")
+        status = run.status()
+    return _report_end(run, status, a.json)
+
+
+def _echo_line(line: str, as_json: bool) -> None:
+    """A line from rank 0: an event (a JSON object) printed as `train` prints it, anything else passed on."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        print(line, end="", file=sys.stderr, flush=True)
+    elif as_json:
+        print(line, end="", flush=True)
+    else:
+        _print_event(event)
 
 
 # --- resume ----------------------------------------------------------------------------------

@@ -18,10 +18,13 @@ import torch
 import torch.distributed as dist
 
 
-def launch_command(run_dir: str | Path, devices: int) -> list[str]:
-    """The command that trains the run folder on `devices` processes of this machine (torchrun, one node)."""
+def launch_command(run_dir: str | Path, devices: int, resume: bool = False, echo: bool = False) -> list[str]:
+    """The command that trains the run folder on `devices` processes of this machine (torchrun, one node).
+
+    `resume` goes on from the run's checkpoint; `echo` has rank 0 print every event as a JSON line.
+    """
     return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={int(devices)}",
-            "-m", "studio.distributed", str(run_dir)]
+            "-m", "studio.distributed", str(run_dir), *(["--resume"] if resume else []), *(["--echo"] if echo else [])]
 
 
 def active() -> bool:
@@ -99,26 +102,40 @@ def gather(obj: Any) -> list:
     return out
 
 
+STOP_FILE = "stop"  # "keep" or "discard", written into the run folder by whoever asks the run to stop
+
+
+def stop_file_answer(run_dir: Path) -> str | None:
+    """should_stop() of rank 0: what the run folder's stop file asks for, if it exists."""
+    try:
+        text = (run_dir / STOP_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if text in ("keep", "discard") else "discard" if text else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """One rank of a run launched by launch_command: trains the run folder, rank 0 records it."""
+    """One process of a run started by launch_command: every rank trains, rank 0 records the run in its folder."""
     import argparse
+    import json
     parser = argparse.ArgumentParser(prog="python -m studio.distributed")
     parser.add_argument("run_dir")
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--echo", action="store_true", help="print every event as a JSON line (rank 0)")
     a = parser.parse_args(argv)
-    from . import jobs
+    from . import jobs, training
     from .runs import Run
-    from .config import RunConfig
-    import json
     run = Run(Path(a.run_dir))
-    config = RunConfig.from_dict(json.loads((run.path / "config.json").read_text(encoding="utf-8")))
-    init_from_env(config.train.device)
+    init_from_env(run.config().train.device)
     try:
         if is_main():
-            status = jobs.execute(run, resume=a.resume) if a.resume else jobs.execute(run)
-            return 0 if status["state"] == "finished" else 1
-        from . import training
-        training.train(config, run.path, lambda event: None, resume=a.resume)
+            echo = (lambda event: print(json.dumps(event, ensure_ascii=False), flush=True)) if a.echo else None
+            status = jobs.execute(run, lambda: stop_file_answer(run.path), echo=echo, resume=a.resume)
+            return 0 if status["state"] in ("finished", "stopped") else 1
+        try:
+            training.train(run.config(), run.path, lambda event: None, resume=a.resume)
+        except training.Cancelled:
+            pass
         return 0
     finally:
         shutdown()

@@ -384,10 +384,10 @@ def agreed(should_stop: Callable[[], object]) -> Callable[[], object]:
     """Under several processes, rank 0's answer on every rank, so all stop at the same step."""
     if not distributed.active():
         return should_stop
-    answers = [False, "keep", "discard"]
     def ask() -> object:
         answer = should_stop() if distributed.is_main() else False
-        return answers[distributed.agree(answers.index(answer) if answer in answers else 2)]
+        code = distributed.agree(0 if not answer else 1 if answer == "keep" else 2)
+        return [False, "keep", "discard"][code]
     return ask
 
 
