@@ -263,19 +263,24 @@ def cmd_train(a) -> int:
 def cmd_train_distributed(a) -> int:
     """--devices N: the run trains under torchrun (studio.distributed); rank 0 prints its events here. Ctrl-C stops
     it keeping the best model so far, twice without keeping one (through the run folder's stop file)."""
-    import subprocess
-    from . import distributed
     from .runs import Run
     config = build_config(a)
     run = Run.create(a.runs_dir, config)
-    command = distributed.launch_command(run.path, config.train.devices, echo=True)
+    return _train_on_devices(run, config.train.devices, resume=False, as_json=a.json)
+
+
+def _train_on_devices(run, devices: int, resume: bool, as_json: bool) -> int:
+    """Train (or resume) the run under torchrun on `devices` processes and print what rank 0 reports."""
+    import subprocess
+    from . import distributed
+    command = distributed.launch_command(run.path, devices, resume=resume, echo=True)
     # A session of its own: Ctrl-C in this terminal reaches this process, which asks the run to stop.
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True, env=os.environ.copy())
     presses = 0
     while True:
         try:
             for line in child.stdout:
-                _echo_line(line, a.json)
+                _echo_line(line, as_json)
             child.wait()
             break
         except KeyboardInterrupt:
@@ -288,7 +293,7 @@ def cmd_train_distributed(a) -> int:
     if status.get("state") in (None, "running", "queued"):
         run.set_status("failed", f"The training processes ended without finishing the run (exit code {child.returncode}).")
         status = run.status()
-    return _report_end(run, status, a.json)
+    return _report_end(run, status, as_json)
 
 
 def _echo_line(line: str, as_json: bool) -> None:
@@ -320,6 +325,9 @@ def cmd_resume(a) -> int:
     if not checkpoints.can_resume(path):
         raise UserError(f"The run in {a.run_dir} left no checkpoint to continue from; start it again with "
                         "python -m studio train.")
+    devices = run.config().train.devices
+    if devices > 1:
+        return _train_on_devices(run, devices, resume=True, as_json=a.json)
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
     with _ctrl_c_stops() as should_stop:
         status = jobs.execute(run, should_stop, echo=echo, resume=True)

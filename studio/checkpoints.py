@@ -43,14 +43,21 @@ def folder(run_dir: str | Path) -> Path:
 
 
 def save(run_dir: str | Path, manifest: dict, state: dict, weights: dict[str, torch.Tensor],
-         best_improved: bool) -> None:
-    """Write `last` (and `best` too when this evaluation is the best so far), each atomically."""
+         best: dict[str, torch.Tensor] | None) -> None:
+    """Write `last`, then `best` when the best weights on disk are not those of manifest["best_step"], each
+    atomically (so a `best` lost to a crash is written again at the next checkpoint)."""
     root = folder(run_dir)
     root.mkdir(parents=True, exist_ok=True)
-    plain = {name: w.detach().to("cpu").contiguous() for name, w in weights.items()}
+    plain = _on_cpu(weights)
     _write_folder(root / "last", manifest, {STATE: lambda p: torch.save(state, p), WEIGHTS: lambda p: _save_weights(plain, p)})
-    if best_improved:
-        _write_folder(root / "best", {"step": manifest["step"]}, {WEIGHTS: lambda p: _save_weights(plain, p)})
+    best_step = manifest.get("best_step")
+    if best is not None and best_step is not None and _complete(root, "best", step=best_step) is None:
+        best_plain = _on_cpu(best)
+        _write_folder(root / "best", {"step": best_step}, {WEIGHTS: lambda p: _save_weights(best_plain, p)})
+
+
+def _on_cpu(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {name: w.detach().to("cpu").contiguous() for name, w in weights.items()}
 
 
 def load(run_dir: str | Path) -> Checkpoint | None:

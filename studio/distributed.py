@@ -53,7 +53,8 @@ def init_from_env(device_preference: str = "auto") -> torch.device | None:
     if not launched():
         return None
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() and device_preference in ("auto", "cuda", "", None)
+    use_cuda = torch.cuda.is_available() and (not device_preference or device_preference == "auto"
+                                              or str(device_preference).startswith("cuda"))
     if use_cuda:
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():

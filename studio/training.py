@@ -1,8 +1,11 @@
 """One blocking train(): a RunConfig in, an evaluated model in a folder out. No threads, no UI.
 
-Reads top to bottom: data -> tokens -> model -> batches -> loop (evaluate, keep the best,
-stop early) -> test -> save. Progress leaves through `emit(event)`; `should_stop()` is checked
-before every optimizer step.
+`_train` reads as its steps: prepare_data (read, split, tokenize once) -> build_model (the pretrained
+model, its head fitted by logistic regression, the chosen share trainable) -> cache_frozen (frozen
+bottom layers computed once; the surgery lives in frozen.py) -> fit (the loop: evaluate, keep the best,
+checkpoint, stop early) -> keep_best -> evaluate_test -> save_run. Progress leaves through
+`emit(event)`; `should_stop()` is asked before every optimizer step. A checkpoint at each evaluation
+(checkpoints.py) lets `train(..., resume=True)` go on after a crash with the result it would have had.
 """
 from __future__ import annotations
 
@@ -364,9 +367,9 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
     if trainer.stepper.fallback_reason:
         emit({"type": "log", "message": f"Trained without CUDA graphs ({trainer.stepper.fallback_reason})."})
 
-    report = evaluate_test(trainer, progress, prepared, train_seconds, eval_batch)
+    report, probs = evaluate_test(trainer, progress, prepared, train_seconds, eval_batch)
     if distributed.is_main():
-        save_run(out_dir, model, prepared, report)
+        save_run(out_dir, model, prepared, report, probs)
         if not t.keep_checkpoints:
             checkpoints.remove(out_dir)
     return report
@@ -561,7 +564,6 @@ class Trainer:
         self.stepper, self.optimizer, self.lr_factor, self.rng = stepper, optimizer, lr_factor, rng
         self.frozen_k, self.cached, self.graphs_note = frozen_k, cached, graphs_note
         self.eval_loss_fn = nn.CrossEntropyLoss()
-        self.last_improved = False
         # Names taken outside skip_frozen, which renames the layers it keeps.
         names = {id(p): name for name, p in model.named_parameters()}
         self.trained_names = [names[id(p)] for p in stepper.trained]
@@ -574,7 +576,8 @@ class Trainer:
         use_graphs = t.cuda_graphs and device.type == "cuda" and plan.total_steps > 0
         graphs_note = None
         if use_graphs and distributed.active():
-            # Each rank would capture a graph per batch width it meets, and the widths of its shares differ.
+            # DDP starts its gradient all-reduce from host-side hooks that a replayed graph would skip, and a
+            # rank whose share of a batch is uneven would capture other steps than the rest: eager is safe.
             use_graphs = False
             graphs_note = "CUDA graphs are off when training on several processes; each step runs eagerly."
         optimizer = optimizer_for(model, t.learning_rate, t.weight_decay, device, capturable=use_graphs)
@@ -620,7 +623,6 @@ class Trainer:
         emit({"type": "eval", "step": step, "epoch": round(step / self.plan.steps_per_epoch, 3), "loss": round(loss, 5),
               "accuracy": round(scores["accuracy"], 5), "macro_f1": round(scores["macro_f1"], 5),
               "single_label": scores["single_label"], "best": improved, **extra})
-        self.last_improved = improved
         return scores
 
     def checkpoint(self, progress: Progress, out_dir: Path, head_fit: HeadFit | None, elapsed: float) -> None:
@@ -631,7 +633,7 @@ class Trainer:
         prepared, s = self.prepared, self.stepper
         manifest = {"step": progress.step, "seen": progress.seen, "position": progress.position,
                     "epochs_started": progress.epochs_started,
-                    "best": {k: v for k, v in (progress.best or {}).items()} or None,
+                    "best": progress.best,
                     "best_step": progress.best["step"] if progress.best else None,
                     "reference": progress.reference, "evals_without_gain": progress.evals_without_gain,
                     "stopped_early": progress.stopped_early, "train_seconds": elapsed,
@@ -642,7 +644,8 @@ class Trainer:
                  "epoch": None if progress.epoch is None else [torch.as_tensor(b) for b in progress.epoch],
                  "scaler": s.scaler.state_dict() if s.scaler is not None else None,
                  "head_fit": head_fit.to_state() if head_fit is not None else None}
-        checkpoints.save(out_dir, manifest, state, self.trained_weights(), best_improved=self.last_improved)
+        best = None if progress.best_weights is None else dict(zip(self.trained_names, progress.best_weights))
+        checkpoints.save(out_dir, manifest, state, self.trained_weights(), best)
 
     def restore(self, saved: checkpoints.Checkpoint) -> Progress:
         """The loop's state as the checkpoint left it: weights, optimizer, generators, epoch plan, counters."""
@@ -768,8 +771,9 @@ def keep_best(trainer: Trainer, progress: Progress, head_fit: HeadFit | None, em
 
 # --- 5. evaluate on the test split -----------------------------------------------------------
 def evaluate_test(trainer: Trainer, progress: Progress, prepared: Prepared, train_seconds: float,
-                  eval_batch: int) -> dict:
-    """The test metrics of the model as it will be saved, with how training went."""
+                  eval_batch: int) -> tuple[dict, np.ndarray]:
+    """(the report: test metrics of the model as it will be saved, with how training went; the test rows'
+    probabilities)."""
     m = prepared.config.model
     test_set = prepared.test
     test_loss, probs = predict_split(trainer.model, test_set, eval_batch, trainer.autocast, trainer.eval_loss_fn)
@@ -784,14 +788,12 @@ def evaluate_test(trainer: Trainer, progress: Progress, prepared: Prepared, trai
     if progress.stopped_by_user:
         report["stopped_by_user"] = True
     report["summary"] = metrics.summarize(report)
-    report["_probabilities"] = probs
-    return report
+    return report, probs
 
 
 # --- 6. save ---------------------------------------------------------------------------------
-def save_run(out_dir: Path, model: nn.Module, prepared: Prepared, report: dict) -> None:
+def save_run(out_dir: Path, model: nn.Module, prepared: Prepared, report: dict, probs: np.ndarray) -> None:
     """predictions.jsonl, model/ and metrics.json, each written whole or not at all."""
-    probs = report.pop("_probabilities")
     _write_predictions(out_dir, prepared.splits.test, prepared.labels, probs.argmax(-1), probs)
     save_model(model, prepared.tokenizer, out_dir / "model", prepared.config, report, prepared.splits)
     (out_dir / ".metrics.json.tmp").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -131,37 +131,74 @@ def test_discard_stops_and_keeps_nothing(sentiment_csv, tiny_model_dir, tmp_path
 
 
 # --- the files -------------------------------------------------------------------------------
-def write(run_dir, step, best_step, improved, value):
+def write(run_dir, step, best_step, value, best_value):
     manifest = {"step": step, "best_step": best_step}
     checkpoints.save(run_dir, manifest, {"optimizer": {"x": torch.tensor([value])}},
-                     {"w": torch.full((3,), float(value))}, best_improved=improved)
+                     {"w": torch.full((3,), float(value))}, {"w": torch.full((3,), float(best_value))})
 
 
-def test_load_takes_the_best_weights_from_last_when_the_newest_evaluation_is_best(tmp_path):
-    write(tmp_path, 10, 10, True, 1.0)
-    write(tmp_path, 20, 10, False, 2.0)
+def test_best_is_written_once_per_best_step(tmp_path):
+    best = tmp_path / "checkpoints" / "best" / checkpoints.WEIGHTS
+    write(tmp_path, 10, 10, 1.0, 1.0)
+    written = best.stat().st_mtime_ns
+    write(tmp_path, 20, 10, 2.0, 1.0)
+    assert best.stat().st_mtime_ns == written  # the best did not change: not written again
     saved = checkpoints.load(tmp_path)
     assert saved.manifest["step"] == 20 and saved.weights["w"][0] == 2.0 and saved.best["w"][0] == 1.0
     assert saved.state["optimizer"]["x"].item() == 2.0
-    # A crash between writing last and best: last says its own weights are the best, and they are used.
-    write(tmp_path, 30, 30, False, 3.0)
+
+
+def crash_writing(monkeypatch, name):
+    real = checkpoints._write_folder
+    def write_folder(target, manifest, files):
+        if target.name == name:
+            raise Crash()
+        return real(target, manifest, files)
+    monkeypatch.setattr(checkpoints, "_write_folder", write_folder)
+
+
+def test_a_crash_between_last_and_best_loses_nothing(tmp_path, monkeypatch):
+    write(tmp_path, 10, 10, 1.0, 1.0)
+    crash_writing(monkeypatch, "best")
+    with pytest.raises(Crash):
+        write(tmp_path, 20, 20, 2.0, 2.0)  # the newest evaluation is the best; its best folder never written
     saved = checkpoints.load(tmp_path)
-    assert saved.best["w"][0] == 3.0
+    assert saved.manifest["step"] == 20 and saved.best["w"][0] == 2.0  # last holds the best itself
+    monkeypatch.undo()
+    write(tmp_path, 30, 20, 3.0, 2.0)  # the next checkpoint writes the missing best
+    assert checkpoints.load(tmp_path).best["w"][0] == 2.0
+
+
+def test_a_crash_writing_last_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    write(tmp_path, 10, 10, 1.0, 1.0)
+    crash_writing(monkeypatch, "last")
+    with pytest.raises(Crash):
+        write(tmp_path, 20, 20, 2.0, 2.0)
+    saved = checkpoints.load(tmp_path)
+    assert saved.manifest["step"] == 10 and saved.weights["w"][0] == 1.0
+
+
+def test_a_best_lost_to_a_crash_is_written_again(tmp_path):
+    write(tmp_path, 10, 10, 1.0, 1.0)
+    import shutil
+    shutil.rmtree(tmp_path / "checkpoints" / "best")
+    write(tmp_path, 20, 10, 2.0, 1.0)
+    assert checkpoints.load(tmp_path).best["w"][0] == 1.0
 
 
 def test_a_half_written_checkpoint_is_never_loaded(tmp_path):
-    write(tmp_path, 10, 10, True, 1.0)
+    write(tmp_path, 10, 10, 1.0, 1.0)
     last = tmp_path / "checkpoints" / "last"
     weights = last / checkpoints.WEIGHTS
     weights.write_bytes(weights.read_bytes()[:-7])  # a torn write
     assert checkpoints.load(tmp_path) is None and not checkpoints.can_resume(tmp_path)
-    write(tmp_path, 20, 20, True, 2.0)
+    write(tmp_path, 20, 20, 2.0, 2.0)
     (last / checkpoints.MANIFEST).unlink()
     assert checkpoints.load(tmp_path) is None
 
 
 def test_a_crash_between_the_two_renames_falls_back_to_the_previous_folder(tmp_path):
-    write(tmp_path, 10, 10, True, 1.0)
+    write(tmp_path, 10, 10, 1.0, 1.0)
     root = tmp_path / "checkpoints"
     (root / "last").rename(root / ".last.old")  # the old one moved aside, the new one never renamed in
     saved = checkpoints.load(tmp_path)
