@@ -154,7 +154,7 @@ def build_config(a) -> RunConfig:
     device_type = device.type
     overrides = {"epochs": a.epochs, "learning_rate": a.lr, "batch_size": a.batch_size, "max_length": a.max_length,
                  "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights,
-                 "devices": getattr(a, "devices", None)}
+                 "devices": a.devices}
     return presets.build_config(data, model_name, method, a.preset or presets.DEFAULT_PRESET, device_type,
                                 hidden_size=getattr(model_config, "hidden_size", 768),
                                 layer_count=models.layer_count_of(model_config), freeze_layers=freeze_layers,
@@ -263,8 +263,13 @@ def cmd_train(a) -> int:
 def cmd_train_distributed(a) -> int:
     """--devices N: the run trains under torchrun (studio.distributed); rank 0 prints its events here. Ctrl-C stops
     it keeping the best model so far, twice without keeping one (through the run folder's stop file)."""
+    import torch
     from .runs import Run
     config = build_config(a)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if gpus and config.train.device in ("auto", "cuda") and config.train.devices > gpus:
+        raise UserError(f"--devices {config.train.devices}: this computer has {gpus} GPU{'s' if gpus > 1 else ''}; "
+                        f"ask for at most {gpus}, or add --device cpu to train on CPU processes.")
     run = Run.create(a.runs_dir, config)
     return _train_on_devices(run, config.train.devices, resume=False, as_json=a.json)
 

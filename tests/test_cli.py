@@ -186,3 +186,10 @@ def test_ctrl_c_in_the_foreground_keeps_the_best_then_discards(capsys):
         assert should_stop() == "discard"
     assert "keeping the best model so far" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_devices_below_one_is_refused_in_a_sentence(sentiment_csv, tiny_model_dir, tmp_path, capsys):
+    assert main(["train", str(sentiment_csv), "--model", str(tiny_model_dir), "--devices", "0",
+                 "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "at least 1 device" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
