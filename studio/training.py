@@ -352,7 +352,8 @@ def _train(config: RunConfig, out_dir: Path, emit: Emit, should_stop: Callable[[
                 trainer.evaluate(progress, 0, emit, before_fit, probe=True)
                 progress.reference = progress.best
                 if plan.total_steps:
-                    trainer.checkpoint(progress, out_dir, head_fit, time.perf_counter() - t_begin)
+                    # Weights as built (the fitted head is in head_fit): a small write before the first step.
+                    trainer.checkpoint(progress, out_dir, head_fit, time.perf_counter() - t_begin, with_weights=False)
             checked = f", {head_fit.cv:.1%} right in 3-fold cross-validation" \
                 if head_fit.cv is not None and prepared.validation is None else ""
             emit({"type": "note", "message": f"Fitted the head by logistic regression on the model's sentence vectors "
@@ -625,8 +626,11 @@ class Trainer:
               "single_label": scores["single_label"], "best": improved, **extra})
         return scores
 
-    def checkpoint(self, progress: Progress, out_dir: Path, head_fit: HeadFit | None, elapsed: float) -> None:
-        """Everything resume needs, written atomically under out_dir/checkpoints/ (rank 0 only)."""
+    def checkpoint(self, progress: Progress, out_dir: Path, head_fit: HeadFit | None, elapsed: float,
+                   with_weights: bool = True) -> None:
+        """Everything resume needs, written atomically under out_dir/checkpoints/ (rank 0 only).
+
+        Without weights the checkpoint means "the weights as build_model makes them" (before any step)."""
         rngs = distributed.gather(checkpoints.rng_state())
         if not distributed.is_main():
             return
@@ -644,13 +648,15 @@ class Trainer:
                  "epoch": None if progress.epoch is None else [torch.as_tensor(b) for b in progress.epoch],
                  "scaler": s.scaler.state_dict() if s.scaler is not None else None,
                  "head_fit": head_fit.to_state() if head_fit is not None else None}
-        best = None if progress.best_weights is None else dict(zip(self.trained_names, progress.best_weights))
-        checkpoints.save(out_dir, manifest, state, self.trained_weights(), best)
+        best = None if progress.best_weights is None or not with_weights \
+            else dict(zip(self.trained_names, progress.best_weights))
+        checkpoints.save(out_dir, manifest, state, self.trained_weights() if with_weights else {}, best)
 
     def restore(self, saved: checkpoints.Checkpoint) -> Progress:
         """The loop's state as the checkpoint left it: weights, optimizer, generators, epoch plan, counters."""
         mf, st = saved.manifest, saved.state
-        self.set_trained(saved.weights)
+        if saved.weights:
+            self.set_trained(saved.weights)
         self.optimizer.load_state_dict(st["optimizer"])
         if st["scaler"] is not None and self.stepper.scaler is not None:
             self.stepper.scaler.load_state_dict(st["scaler"])
@@ -660,7 +666,12 @@ class Trainer:
         self.stepper.loss_sum.copy_(st["loss_sum"].to(self.device))
         self.stepper.count = mf["loss_count"]
         names = self.trained_names
-        best_weights = None if saved.best is None else [saved.best[n].to(self.device) for n in names]
+        if saved.best is None:
+            best_weights = None
+        elif saved.best:
+            best_weights = [saved.best[n].to(self.device) for n in names]
+        else:  # the best is the model as built, which it still is
+            best_weights = [p.detach().clone() for p in self.stepper.trained]
         return Progress(step=mf["step"], seen=mf["seen"], position=mf["position"], epochs_started=mf["epochs_started"],
                         epoch=None if st["epoch"] is None else [b.numpy() for b in st["epoch"]],
                         best=mf["best"], best_weights=best_weights, reference=mf["reference"],

@@ -23,10 +23,13 @@ def tiny_config(csv, model_dir, method="full", **train):
                      train=TrainConfig(**settings))
 
 
-def crash_after(events, steps_past_first_eval):
-    """should_stop that dies a few steps after the first evaluation inside the loop."""
+def crash_after(events, steps_past_first_eval, first_eval_step=None):
+    """should_stop that dies a few steps after the first evaluation inside the loop (or after step 0's,
+    the fitted head's, with first_eval_step=0)."""
     def should_stop():
         evals = [e["step"] for e in events if e["type"] == "eval" and e["step"] > 0]
+        if first_eval_step is not None:
+            evals = [first_eval_step]
         steps = [e["step"] for e in events if e["type"] == "step"]
         if evals and steps and steps[-1] >= evals[0] + steps_past_first_eval:
             raise Crash()
@@ -41,22 +44,26 @@ def outcome(run_dir):
             load_file(run_dir / "model" / "model.safetensors"))
 
 
-@pytest.mark.parametrize("method", ["full", pytest.param("freeze", marks=pytest.mark.slow)])
-def test_a_resumed_run_ends_exactly_like_an_uninterrupted_one(sentiment_csv, tiny_model_dir, tmp_path, method):
+@pytest.mark.parametrize("method, crash", [("full", "mid-epoch"), ("full", "before the first evaluation"),
+                                           pytest.param("freeze", "mid-epoch", marks=pytest.mark.slow)])
+def test_a_resumed_run_ends_exactly_like_an_uninterrupted_one(sentiment_csv, tiny_model_dir, tmp_path, method, crash):
     config = tiny_config(sentiment_csv, tiny_model_dir, method)
     straight = []
     training.train(config, tmp_path / "straight", straight.append)
 
     events = []
+    dies = crash_after(events, 1) if crash == "mid-epoch" else crash_after(events, 1, first_eval_step=0)
     with pytest.raises(Crash):
-        training.train(config, tmp_path / "resumed", events.append, crash_after(events, 1))
+        training.train(config, tmp_path / "resumed", events.append, dies)
     assert checkpoints.can_resume(tmp_path / "resumed")
     assert not (tmp_path / "resumed" / "model").exists()
     crashed_at = [e["step"] for e in events if e["type"] == "step"][-1]
     later = []
     training.train(config, tmp_path / "resumed", later.append, resume=True)
 
-    assert later[0]["type"] == "started" and 0 < later[0]["resumed_from_step"] < crashed_at
+    resumed_from = later[0]["resumed_from_step"]
+    assert later[0]["type"] == "started" and resumed_from < crashed_at and (resumed_from > 0) == (crash == "mid-epoch")
+    assert not any(e["type"] == "eval" and e.get("probe") for e in later)  # the fitted head was not fitted again
     first_step = next(e["step"] for e in later if e["type"] == "step")
     assert first_step == later[0]["resumed_from_step"] + 1  # no step was trained twice or skipped
     predictions, metrics, weights = outcome(tmp_path / "straight")
