@@ -1,4 +1,4 @@
-"""Command line: python -m studio inspect | train | predict | runs | serve | demo (installed: studio ...).
+"""Command line: python -m studio inspect | train | resume | predict | runs | serve | demo (installed: studio ...).
 
 `serve` starts the studio in the browser and `demo RUN_DIR` a public demo of one run; both take the
 options of `python launch.py` and import gradio only when they run, so the rest stays usable without it.
@@ -10,8 +10,10 @@ only, say), 2 when the file cannot be read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -70,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int)
     tr.add_argument("--device", help="auto (default), cpu, cuda or mps")
     tr.add_argument("--max-rows", type=int, help="train on a stratified sample of this many rows")
+    tr.add_argument("--devices", type=int, help="train on N processes, one per GPU (or N CPU processes), through "
+                    "torchrun; --batch-size is then the batch of all of them together")
     tr.add_argument("--runs-dir", default="runs")
     tr.add_argument("--name", default="")
     tr.add_argument("--json", action="store_true", help="print progress as JSON lines")
@@ -82,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", help="where to write the classified table: OUT.xlsx for Excel, else CSV (UTF-8 with a "
                     "byte-order mark, so Excel shows every script)")
     pr.add_argument("--json", action="store_true")
+
+    rs = sub.add_parser("resume", help="continue an interrupted run from its last checkpoint, in the foreground")
+    rs.add_argument("run_dir", help="the run folder, runs/<id>")
+    rs.add_argument("--json", action="store_true", help="print progress as JSON lines")
 
     ls = sub.add_parser("runs", help="list training runs")
     ls.add_argument("--runs-dir", default="runs")
@@ -151,7 +159,8 @@ def build_config(a) -> RunConfig:
     check_device(device)
     device_type = device.type
     overrides = {"epochs": a.epochs, "learning_rate": a.lr, "batch_size": a.batch_size, "max_length": a.max_length,
-                 "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights}
+                 "patience": a.patience, "seed": a.seed, "device": a.device, "class_weights": a.class_weights,
+                 "devices": a.devices}
     return presets.build_config(data, model_name, method, a.preset or presets.DEFAULT_PRESET, device_type,
                                 hidden_size=getattr(model_config, "hidden_size", 768),
                                 layer_count=models.layer_count_of(model_config), freeze_layers=freeze_layers,
@@ -229,6 +238,8 @@ def _print_event(event: dict) -> None:
 def cmd_train(a) -> int:
     from . import data, jobs
     from .runs import Run
+    if a.devices and a.devices > 1:
+        return cmd_train_distributed(a)
     config = build_config(a)
     data.check_settings(config.data)  # unreadable input or a column that is not there: exit 2, and no run folder
     run = Run.create(a.runs_dir, config)
@@ -254,6 +265,121 @@ def cmd_train(a) -> int:
         print(status["message"], file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_train_distributed(a) -> int:
+    """--devices N: the run trains under torchrun (studio.distributed); rank 0 prints its events here. Ctrl-C stops
+    it keeping the best model so far, twice without keeping one (through the run folder's stop file)."""
+    import torch
+    from .runs import Run
+    config = build_config(a)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if gpus and config.train.device in ("auto", "cuda") and config.train.devices > gpus:
+        raise UserError(f"--devices {config.train.devices}: this computer has {gpus} GPU{'s' if gpus > 1 else ''}; "
+                        f"ask for at most {gpus}, or add --device cpu to train on CPU processes.")
+    run = Run.create(a.runs_dir, config)
+    return _train_on_devices(run, config.train.devices, resume=False, as_json=a.json)
+
+
+def _train_on_devices(run, devices: int, resume: bool, as_json: bool) -> int:
+    """Train (or resume) the run under torchrun on `devices` processes and print what rank 0 reports."""
+    import subprocess
+    from . import distributed
+    command = distributed.launch_command(run.path, devices, resume=resume, echo=True)
+    # A session of its own: Ctrl-C in this terminal reaches this process, which asks the run to stop.
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True, env=os.environ.copy())
+    presses = 0
+    while True:
+        try:
+            for line in child.stdout:
+                _echo_line(line, as_json)
+            child.wait()
+            break
+        except KeyboardInterrupt:
+            presses += 1
+            print("Stopping after this step and keeping the best model so far; press Ctrl-C again to stop without "
+                  "keeping it." if presses == 1 else "Stopping without keeping a model.", file=sys.stderr, flush=True)
+            (run.path / distributed.STOP_FILE).write_text("keep" if presses == 1 else "discard", encoding="utf-8")
+    (run.path / distributed.STOP_FILE).unlink(missing_ok=True)
+    status = run.status()
+    if status.get("state") in (None, "running", "queued"):
+        run.set_status("failed", f"The training processes ended without finishing the run (exit code {child.returncode}).")
+        status = run.status()
+    return _report_end(run, status, as_json)
+
+
+def _echo_line(line: str, as_json: bool) -> None:
+    """A line from rank 0: an event (a JSON object) printed as `train` prints it, anything else passed on."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        print(line, end="", file=sys.stderr, flush=True)
+    elif as_json:
+        print(line, end="", flush=True)
+    else:
+        _print_event(event)
+
+
+# --- resume ----------------------------------------------------------------------------------
+def cmd_resume(a) -> int:
+    """Continue a run from its last checkpoint with the progress lines of `train`; it ends with the predictions the
+    run would have had without the interruption. Ctrl-C stops keeping the best model so far; twice, keeping none."""
+    from . import checkpoints, jobs
+    from .runs import Run
+    path = Path(a.run_dir)
+    if not (path / "config.json").is_file():
+        raise UserError(f"{a.run_dir} is not a run folder (it has no config.json); give one of the folders in runs/.")
+    run = Run(path)
+    if run.state == "finished" and not checkpoints.can_resume(path):
+        raise UserError(f"The run in {a.run_dir} has already finished; there is nothing to resume.")
+    if not checkpoints.can_resume(path):
+        raise UserError(f"The run in {a.run_dir} left no checkpoint to continue from; start it again with "
+                        "python -m studio train.")
+    devices = run.config().train.devices
+    if devices > 1:
+        return _train_on_devices(run, devices, resume=True, as_json=a.json)
+    echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
+    with _ctrl_c_stops() as should_stop:
+        status = jobs.execute(run, should_stop, echo=echo, resume=True)
+    return _report_end(run, status, a.json)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops():
+    """should_stop() for a run in the foreground: the first Ctrl-C answers "keep", a second one "discard"."""
+    presses = []
+
+    def on_ctrl_c(signum, frame):
+        presses.append(signum)
+        print("Stopping after this step and keeping the best model so far; press Ctrl-C again to stop without "
+              "keeping it." if len(presses) == 1 else "Stopping without keeping a model.", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield lambda: None if not presses else "keep" if len(presses) == 1 else "discard"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report_end(run, status: dict, as_json: bool) -> int:
+    """The run folder and its test result, as `train` prints them; exit 0 when a model was saved."""
+    metrics = run.metrics()
+    if as_json:
+        print(json.dumps({"type": "result", "run_dir": str(run.path), "state": status["state"],
+                          "message": status["message"], "metrics": _headline(metrics),
+                          "stopped_by_user": bool((metrics or {}).get("stopped_by_user"))}, ensure_ascii=False))
+    else:
+        print(f"Run folder: {run.path}")
+        if metrics and (metrics or {}).get("stopped_by_user"):
+            print(f"Stopped by the user; kept the best model so far (step {metrics['best_step']}).")
+        if metrics:
+            _print_result(metrics)
+    if status["state"] in ("finished", "stopped"):
+        return 0
+    print(status["message"], file=sys.stderr)
+    return 1
 
 
 def _print_result(metrics: dict) -> None:
@@ -334,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DataError
     from .inference import InferenceError
     from .models import ModelError
-    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs}
+    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs,
+                "resume": cmd_resume}
     try:
         a = _parser().parse_args(argv)
         return commands[a.command](a)

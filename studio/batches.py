@@ -13,8 +13,13 @@ def tokenize(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
     return tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
 
 
-def length_grouped_batches(lengths, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Shuffled batches of similar-length examples: little padding, still random order."""
+def length_grouped_batches(lengths, batch_size: int, rng: np.random.Generator,
+                           longest_first: bool = False) -> list[np.ndarray]:
+    """Shuffled batches of similar-length examples: little padding, still random order.
+
+    With `longest_first` the batch holding the longest rows (the most memory a step will need) moves to the
+    front, so running out of GPU memory happens at the first step, not late in the run.
+    """
     order = rng.permutation(len(lengths))
     lengths = np.asarray(lengths)
     batches = []
@@ -24,6 +29,9 @@ def length_grouped_batches(lengths, batch_size: int, rng: np.random.Generator) -
         part = part[np.argsort(-lengths[part], kind="stable")]
         batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
     rng.shuffle(batches)
+    if longest_first and batches:
+        largest = max(range(len(batches)), key=lambda i: (lengths[batches[i]].max(), len(batches[i])))
+        batches.insert(0, batches.pop(largest))
     return batches
 
 

@@ -58,6 +58,8 @@ class TrainConfig:
     cache_frozen: bool = True            # compute frozen layers once and reuse their outputs every epoch
     warm_start: bool = True              # fit the head by logistic regression on the frozen model's sentence vectors first
     cuda_graphs: bool = True             # on CUDA, replay each batch width's step from a graph (far less overhead)
+    devices: int = 1                     # processes to train on (GPUs, or CPU processes), launched with torchrun
+    keep_checkpoints: bool = False       # keep checkpoints/ after the run finishes (else deleted; they serve resume)
 
 
 @dataclass
@@ -98,6 +100,8 @@ class RunConfig:
             raise ConfigError(f"Max length {t.max_length} is out of range; choose between 8 and 8192 tokens.")
         if not 0 <= t.warmup_ratio < 1:
             raise ConfigError("Warm-up must be a share of training between 0 and 1, e.g. 0.06.")
+        if t.devices < 1:
+            raise ConfigError("Train on at least 1 device (devices must be 1 or more).")
         if t.patience < 0:
             raise ConfigError("Early-stopping patience cannot be negative (0 turns it off).")
         for share in (d.val_fraction, d.test_fraction):

@@ -21,7 +21,7 @@ EXPECTED_ERRORS = (DataError, ModelError, ConfigError, training.TrainingError)
 
 
 def execute(run: Run, should_stop: Callable[[], bool] = lambda: False,
-            echo: Callable[[dict], None] | None = None) -> dict:
+            echo: Callable[[dict], None] | None = None, resume: bool = False) -> dict:
     """Train one run in this thread, recording everything in its folder; return the final status."""
     def emit(event: dict) -> None:
         event = run.append_event(event)
@@ -30,7 +30,7 @@ def execute(run: Run, should_stop: Callable[[], bool] = lambda: False,
 
     run.set_status("running", "Reading the data and loading the model.")
     try:
-        report = training.train(run.config(), run.path, emit, should_stop)
+        report = training.train(run.config(), run.path, emit, should_stop, resume=resume)
     except training.Cancelled:
         emit({"type": "cancelled"})
         return run.set_status("cancelled", "Stopped before the end; no model was saved. Start again to train a model.")

@@ -10,6 +10,7 @@ eagerly, so the result never depends on whether graphs were used.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
 import torch
@@ -26,11 +27,13 @@ class Stepper:
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss_fn: nn.Module,
                  make_batch: Callable[[torch.Tensor, int], tuple[dict, torch.Tensor]], batch_size: int,
-                 device: torch.device, autocast, use_graphs: bool):
+                 device: torch.device, autocast, use_graphs: bool, scaler: "torch.amp.GradScaler | None" = None):
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
         self.make_batch, self.batch_size, self.device, self.autocast = make_batch, batch_size, device, autocast
         self.trained = [p for p in model.parameters() if p.requires_grad]
-        self.use_graphs = use_graphs and device.type == "cuda"
+        self.scaler = scaler
+        # A gradient scaler reads its overflow check on the host at every step: no graph can hold that.
+        self.use_graphs = use_graphs and device.type == "cuda" and scaler is None
         self.loss_sum = torch.zeros((), device=device)
         self.count = 0
         self.graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
@@ -43,14 +46,22 @@ class Stepper:
                 p.grad = torch.zeros_like(p)
             self.pool = torch.cuda.graph_pool_handle()
 
-    def _compute(self, index: torch.Tensor, width: int) -> None:
+    def _compute(self, index: torch.Tensor, width: int, scale: float = 1.0) -> None:
         batch, labels = self.make_batch(index, width)
         with self.autocast():
             logits = self.model(**batch).logits
         loss = self.loss_fn(logits.float(), labels)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.trained, 1.0)
-        self.optimizer.step()
+        scaled = loss * scale if scale != 1.0 else loss  # a share of a batch split over processes
+        if self.scaler is not None:
+            self.scaler.scale(scaled).backward()
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.trained, 1.0)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            scaled.backward()
+            torch.nn.utils.clip_grad_norm_(self.trained, 1.0)
+            self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=not self.use_graphs)
         self.loss_sum.add_(loss.detach())
 
@@ -58,12 +69,14 @@ class Stepper:
         """How many more full batches each width will get; a width too rare to repay its capture runs eagerly."""
         self.expected_uses = uses
 
-    def step(self, index: torch.Tensor, width: int) -> None:
-        """One optimizer step on the rows in `index` (a tensor on the device), padded to `width` tokens."""
+    def step(self, index: torch.Tensor, width: int, scale: float = 1.0) -> None:
+        """One optimizer step on the rows in `index` (a tensor on the device), padded to `width` tokens.
+
+        `scale` multiplies the loss before the backward pass (a process's share of a batch split over several)."""
         self.count += 1
         rare = self.expected_uses is not None and self.expected_uses.get(width, 0) < MIN_USES_FOR_A_GRAPH
         if not self.use_graphs or len(index) != self.batch_size or (rare and width not in self.graphs):
-            return self._compute(index, width)
+            return self._compute(index, width, scale)
         graph = self.graphs.get(width)
         if graph is None and width in self.seen_widths:
             graph = self._capture(width)
@@ -104,6 +117,37 @@ class Stepper:
         self.loss_sum.zero_()
         self.count = 0
         return value
+
+
+def precision_for(device: torch.device, capability: tuple[int, int] | None = None) -> str:
+    """"bf16" where the GPU computes it natively (compute capability 8.0 and up: A100, RTX 30xx and later, H100),
+    "fp16" with a gradient scaler on older NVIDIA GPUs (T4, V100), "fp32" elsewhere.
+
+    torch.cuda.is_bf16_supported() also answers yes where bf16 is only emulated, which on a T4 or V100 is
+    slower than fp32; the compute capability says what the hardware does.
+    """
+    if device.type != "cuda":
+        return "fp32"
+    if capability is None:
+        if getattr(torch.version, "hip", None):  # AMD: no compute capability in NVIDIA's sense
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        capability = torch.cuda.get_device_capability(device)
+    return "bf16" if tuple(capability) >= (8, 0) else "fp16"
+
+
+def autocast_for(precision: str) -> Callable[[], contextlib.AbstractContextManager]:
+    """The autocast context to run forward passes in, for a precision of precision_for."""
+    return {"bf16": bf16_autocast, "fp16": fp16_autocast}.get(precision, contextlib.nullcontext)
+
+
+def gradient_scaler_for(precision: str, device: torch.device) -> "torch.amp.GradScaler | None":
+    """fp16 gradients underflow without loss scaling; bf16 and fp32 need none."""
+    return torch.amp.GradScaler(device.type) if precision == "fp16" else None
+
+
+def fp16_autocast():
+    """fp16 autocast on CUDA for GPUs without native bf16 (paired with a gradient scaler)."""
+    return torch.autocast("cuda", dtype=torch.float16, cache_enabled=False)
 
 
 def bf16_autocast():

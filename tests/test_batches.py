@@ -53,3 +53,14 @@ def test_packed_hidden_states_are_zero_beyond_each_row():
     assert torch.equal(values[0, :1], rows[1]) and torch.equal(values[1, :5], rows[2])
     assert not values[0, 1:].any() and not values[1, 5:].any()
     assert mask.tolist() == [[1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 0]]
+
+
+def test_longest_first_puts_the_batch_with_the_longest_rows_first_and_keeps_the_rest():
+    lengths = list(np.random.default_rng(0).integers(3, 60, size=203))
+    plain = batches.length_grouped_batches(lengths, 16, np.random.default_rng(1))
+    first = batches.length_grouped_batches(lengths, 16, np.random.default_rng(1), longest_first=True)
+    longest = int(np.argmax(lengths))
+    assert longest in first[0] and longest not in plain[0]
+    assert max(lengths[i] for i in first[0]) == max(lengths)
+    moved = next(i for i, b in enumerate(plain) if longest in b)
+    assert [b.tolist() for b in first] == [plain[moved].tolist()] + [b.tolist() for i, b in enumerate(plain) if i != moved]

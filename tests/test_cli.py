@@ -144,3 +144,52 @@ def test_the_method_lands_in_config_json(argv, method, tmp_path, monkeypatch):
 def test_method_freeze_alone_freezes_half_the_layers(tmp_path, monkeypatch):
     model = _recorded_method(["--method", "freeze"], tmp_path, monkeypatch)  # the bundled model: 6 layers
     assert (model["method"], model["freeze_layers"]) == ("freeze", 3)
+
+
+def test_resume_continues_a_crashed_run_and_refuses_what_it_cannot(sentiment_csv, tiny_model_dir, tmp_path, capsys):
+    from studio import checkpoints, jobs
+    from studio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    from studio.runs import Run
+    config = RunConfig(data=DataConfig(train_file=str(sentiment_csv)), model=ModelConfig(name=str(tiny_model_dir),
+                       method="full"), train=TrainConfig(epochs=2, batch_size=8, patience=0, max_length=32))
+    run = Run.create(tmp_path / "runs", config)
+
+    def crash_after_an_evaluation():
+        if any(e["type"] == "eval" and e["step"] > 0 for e in run.events()[0]):
+            raise RuntimeError("the machine went down")
+        return False
+    assert jobs.execute(run, crash_after_an_evaluation)["state"] == "failed"
+    assert checkpoints.can_resume(run.path) and not run.model_dir.exists()
+
+    assert main(["resume", str(run.path), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    started = next(e for e in lines if e["type"] == "started")
+    assert started["resumed_from_step"] > 0
+    assert lines[-1]["type"] == "result" and lines[-1]["state"] == "finished"
+    assert (run.model_dir / "model.safetensors").exists() and not checkpoints.can_resume(run.path)
+
+    assert main(["resume", str(run.path)]) == 2
+    assert "already finished" in capsys.readouterr().err
+    assert main(["resume", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_the_foreground_keeps_the_best_then_discards(capsys):
+    import os
+    import signal
+    from studio.__main__ import _ctrl_c_stops
+    with _ctrl_c_stops() as should_stop:
+        assert should_stop() is None
+        os.kill(os.getpid(), signal.SIGINT)
+        assert should_stop() == "keep"
+        os.kill(os.getpid(), signal.SIGINT)
+        assert should_stop() == "discard"
+    assert "keeping the best model so far" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_devices_below_one_is_refused_in_a_sentence(sentiment_csv, tiny_model_dir, tmp_path, capsys):
+    assert main(["train", str(sentiment_csv), "--model", str(tiny_model_dir), "--devices", "0",
+                 "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert "at least 1 device" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

@@ -1,4 +1,5 @@
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
@@ -113,3 +114,56 @@ def test_rare_widths_stay_eager():
     for width in (16, 24) * 3:
         stepper.step(torch.arange(16, device=cuda), width)
     assert set(stepper.graphs) == {16}
+
+
+@pytest.mark.parametrize("capability, expected", [((7, 0), "fp16"), ((7, 5), "fp16"), ((8, 0), "bf16"),
+                                                  ((8, 6), "bf16"), ((9, 0), "bf16")])
+def test_native_bf16_only_from_compute_capability_8(capability, expected):
+    # V100 (7.0) and T4 (7.5) only emulate bf16: they get fp16 with a gradient scaler; A100 (8.0) and later bf16.
+    assert steps.precision_for(torch.device("cuda"), capability) == expected
+    assert steps.precision_for(torch.device("cpu"), capability) == "fp32"
+
+
+def test_each_precision_gets_its_autocast_and_only_fp16_a_scaler():
+    assert steps.autocast_for("fp32") is contextlib.nullcontext
+    assert steps.autocast_for("bf16") is steps.bf16_autocast and steps.autocast_for("fp16") is steps.fp16_autocast
+    assert steps.gradient_scaler_for("bf16", torch.device("cuda")) is None
+    assert steps.gradient_scaler_for("fp32", torch.device("cpu")) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # without a GPU the scaler says it is disabled
+        assert isinstance(steps.gradient_scaler_for("fp16", torch.device("cuda")), torch.amp.GradScaler)
+
+
+def test_a_scaled_step_takes_the_scaled_gradient():
+    # Half the loss, half the gradient: what a process's share of a batch split over two contributes.
+    cpu = torch.device("cpu")
+    packed, make_batch = toy_split(cpu, rows=16)
+    grads = {}
+    for scale in (1.0, 0.5):
+        model = tiny_classifier(dropout=0.0).train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.0)
+        stepper = steps.Stepper(model, opt, nn.CrossEntropyLoss(), make_batch, 16, cpu, contextlib.nullcontext, False)
+        stepper.optimizer.zero_grad = lambda set_to_none=True: None  # keep the gradient to look at it
+        stepper.step(torch.arange(16), packed.width_of(np.arange(16)), scale)
+        grads[scale] = model.classifier.weight.grad.clone()
+    assert torch.allclose(grads[0.5], grads[1.0] / 2, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="fp16 autocast needs a GPU")
+def test_fp16_steps_with_a_scaler_learn():
+    cuda = torch.device("cuda")
+    model = tiny_classifier(dropout=0.0).to(cuda).train()
+    packed, make_batch = toy_split(cuda)
+    opt = steps.optimizer_for(model, 3e-3, 0.0, cuda)
+    stepper = steps.Stepper(model, opt, nn.CrossEntropyLoss(), make_batch, 16, cuda, steps.fp16_autocast, True,
+                            steps.gradient_scaler_for("fp16", cuda))
+    assert not stepper.use_graphs
+    rng = np.random.default_rng(0)
+    losses = []
+    for epoch in range(12):
+        order = rng.permutation(len(packed))
+        for start in range(0, len(order), 16):
+            index = order[start:start + 16]
+            stepper.step(torch.as_tensor(index, device=cuda), packed.width_of(index))
+        losses.append(stepper.read_loss())
+    assert losses[-1] < losses[0] * 0.5
