@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import data, models
+from . import data, models, tables
 
 
 class InferenceError(ValueError):
@@ -77,7 +77,9 @@ class Classifier:
         return self.predict([text])[0]
 
     def classify_file(self, path: str | Path, out_path: str | Path, text_column: str | None = None) -> dict:
-        """Read a table, add `predicted_label` and `confidence` columns, write it as UTF-8 CSV."""
+        """Read a table, add `predicted_label` and `confidence` columns, write it as UTF-8 CSV.
+
+        Cells a spreadsheet would run as formulas (from the file or from label names) are written as text."""
         table = data.read_table(path)
         frame = table.frame
         if text_column is None:
@@ -89,7 +91,7 @@ class Classifier:
         frame = frame.copy()
         frame["predicted_label"] = [self.labels[i] for i in probs.argmax(-1)]
         frame["confidence"] = probs.max(-1).round(4)
-        frame.to_csv(out_path, index=False, encoding="utf-8")
+        tables.write_csv(frame, out_path)
         return {"rows": len(frame), "text_column": text_column, "path": str(out_path),
                 "label_counts": frame["predicted_label"].value_counts().to_dict()}
 
