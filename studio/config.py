@@ -98,6 +98,8 @@ class RunConfig:
             raise ConfigError("Warm-up must be a share of training between 0 and 1, e.g. 0.06.")
         if t.patience < 0:
             raise ConfigError("Early-stopping patience cannot be negative (0 turns it off).")
+        if not 0 <= t.seed < 2 ** 32:  # what NumPy's and PyTorch's generators accept
+            raise ConfigError("The seed must be a whole number from 0 to 4294967295.")
         for share in (d.val_fraction, d.test_fraction):
             if not 0 <= share < 0.5:
                 raise ConfigError("Validation and test shares must each be between 0 and 0.5 of the data.")
