@@ -154,10 +154,11 @@ SEPARABLE_MAX_LENGTH = 24
 
 
 def separable_config(csv_path, model_dir, **train):
-    """Full fine-tuning for 4 epochs without the fitted head: the weights that ship are trained ones."""
+    """Full fine-tuning for 4 epochs without the fitted head: the weights that ship are trained ones.
+    On the CPU, where the same seed gives the same numbers, so the tests may compare them exactly."""
     from studio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
     settings = dict(epochs=4, batch_size=16, learning_rate=3e-3, patience=0, max_length=SEPARABLE_MAX_LENGTH,
-                    warm_start=False)
+                    warm_start=False, device="cpu")
     settings.update(train)
     return RunConfig(data=DataConfig(train_file=str(csv_path)), model=ModelConfig(name=str(model_dir), method="full"),
                      train=TrainConfig(**settings))
