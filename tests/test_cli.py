@@ -192,7 +192,7 @@ def _recorded_method(argv, tmp_path, monkeypatch) -> dict:
     """config.json of a `train` run whose training is replaced by an immediate finish."""
     from studio import jobs
     monkeypatch.setattr(jobs, "execute", lambda run, echo=None: run.set_status("finished", "ok"))
-    (tmp_path / "x.csv").write_text("text,label\na,b\nc,d\n")
+    (tmp_path / "x.csv").write_text(ENOUGH)   # read and split before the run folder is made
     assert main(["train", str(tmp_path / "x.csv"), "--runs-dir", str(tmp_path / "runs"), *argv]) == 0
     (config,) = (tmp_path / "runs").glob("*/config.json")
     return json.loads(config.read_text())["model"]
