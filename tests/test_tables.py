@@ -69,7 +69,7 @@ def _dangerous_table(tmp_path):
 def test_classified_file_has_no_formula_cells(formula_model_dir, tmp_path):
     source, out = _dangerous_table(tmp_path), tmp_path / "out.csv"
     result = inference.Classifier(formula_model_dir).classify_file(source, out, text_column="text")
-    with open(out, newline="", encoding="utf-8") as f:
+    with open(out, newline="", encoding="utf-8-sig") as f:   # with or without a byte-order mark
         rows = list(csv.reader(f))
     header, body = rows[0], rows[1:]
     assert header == ["id", "text", "'=note", "predicted_label", "confidence"]
@@ -85,6 +85,6 @@ def test_cli_predict_file_writes_neutralised_cells(formula_model_dir, tmp_path, 
     source, out = _dangerous_table(tmp_path), tmp_path / "cli.csv"
     assert main(["predict", str(formula_model_dir), "--file", str(source), "--text-column", "text",
                  "--out", str(out)]) == 0
-    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert frame["'=note"].tolist()[:len(DANGEROUS)] == ["'" + c for c in DANGEROUS]
     assert all(label.startswith("'") for label in frame["predicted_label"])
