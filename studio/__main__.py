@@ -17,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .config import METHODS, ConfigError, DataConfig, ModelConfig, RunConfig
+from .config import METHODS, ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 
 EXIT_BAD_INPUT = 2
 
@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 # --- inspect ---------------------------------------------------------------------------------
 def cmd_inspect(a) -> int:
     from . import data, models
+    RunConfig(data=DataConfig(train_file=a.file), train=TrainConfig(max_length=a.max_length)).validate()
     try:  # bounded and quick: a file that cannot be read is answered before the tokenizer loads
         source = data.read_table(a.file, encoding=a.encoding)
     except data.DataError:
@@ -207,7 +208,10 @@ def freeze_layers_of(a) -> int | None:
         return None
     if str(a.freeze).lower() == "all":
         return -1
-    return _int(a.freeze, "--freeze takes a number of layers or 'all'.")
+    layers = _int(a.freeze, "--freeze takes a number of layers or 'all'.")
+    if layers < 0:
+        raise UserError("--freeze takes a number of layers or 'all'.")
+    return layers
 
 
 def _int(value: str, message: str) -> int:
@@ -215,6 +219,17 @@ def _int(value: str, message: str) -> int:
         return int(value)
     except ValueError:
         raise UserError(message) from None
+
+
+def check_data(config: RunConfig) -> None:
+    """Read and split the data as training will, so a file that cannot be used ends the command (exit 2)
+    before a run folder is made."""
+    from .training import prepare_splits
+    try:
+        prepare_splits(config)
+    except UnicodeError as err:
+        raise UserError(f"The data could not be read as text ({err}); save it as UTF-8 or name its encoding "
+                        "with --encoding.") from None
 
 
 def _print_event(event: dict) -> None:
@@ -242,7 +257,12 @@ def cmd_train(a) -> int:
         return cmd_train_distributed(a)
     config = build_config(a)
     data.check_settings(config.data)  # unreadable input or a column that is not there: exit 2, and no run folder
-    run = Run.create(a.runs_dir, config)
+    check_data(config)
+    try:
+        run = Run.create(a.runs_dir, config)
+    except OSError as err:
+        raise UserError(f"Cannot make a run folder in {a.runs_dir} ({err.strerror or err}); "
+                        "choose another folder with --runs-dir.") from None
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
     try:
         status = jobs.execute(run, echo=echo)
@@ -412,7 +432,10 @@ def cmd_predict(a) -> int:
     if a.file:
         if not a.out:
             raise UserError("Say where to write the classified table with --out OUT.csv.")
-        result = classifier.classify_file(a.file, a.out, a.text_column)
+        try:
+            result = classifier.classify_file(a.file, a.out, a.text_column)
+        except OSError as err:
+            raise UserError(f"Cannot write {a.out} ({err.strerror or err}); choose another --out.") from None
         print(json.dumps(result, ensure_ascii=False) if a.json else
               f"Classified {result['rows']:,} rows of column {result['text_column']!r} into {result['path']}.")
         return 0

@@ -53,6 +53,15 @@ def _is_bundled_folder(name: str) -> bool:
         return False
 
 
+def model_label(name: str) -> str:
+    """How a model is named to people (tables, the card, the demo): a catalog key or hub id as it is, a local
+    folder by its last part only, so no path of this computer is shown."""
+    name = (name or models.DEFAULT_MODEL).strip()
+    if models.catalog_entry(name) is None and looks_local(name):
+        return Path(os.path.expanduser(name)).resolve().name or "model"
+    return name
+
+
 def base_model(name: str) -> tuple[str | None, str]:
     """(the hub id, or None for a local folder; how the card names the model).
 
@@ -66,8 +75,7 @@ def base_model(name: str) -> tuple[str | None, str]:
     if looks_local(name):
         if _is_bundled_folder(name):
             return BUNDLED_HUB_ID, BUNDLED_HUB_ID
-        folder = Path(os.path.expanduser(name)).resolve().name or "model"
-        return None, f"a local model folder named {folder}"
+        return None, f"a local model folder named {model_label(name)}"
     return name, name
 
 

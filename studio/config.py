@@ -104,6 +104,8 @@ class RunConfig:
             raise ConfigError("Train on at least 1 device (devices must be 1 or more).")
         if t.patience < 0:
             raise ConfigError("Early-stopping patience cannot be negative (0 turns it off).")
+        if not 0 <= t.seed < 2 ** 32:  # what NumPy's and PyTorch's generators accept
+            raise ConfigError("The seed must be a whole number from 0 to 4294967295.")
         for share in (d.val_fraction, d.test_fraction):
             if not 0 <= share < 0.5:
                 raise ConfigError("Validation and test shares must each be between 0 and 0.5 of the data.")

@@ -19,6 +19,8 @@ from .batches import pad_batch, sorted_batches
 class _Passthrough(nn.Module):
     """Stands in for the embeddings: the input already is the output of the frozen layers."""
     def forward(self, *args, inputs_embeds=None, **kwargs):
+        if inputs_embeds is None:  # DistilBERT hands it over by position: embeddings(input_ids, inputs_embeds)
+            inputs_embeds = next(a for a in args if torch.is_tensor(a) and a.is_floating_point())
         return inputs_embeds
 
 

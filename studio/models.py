@@ -87,24 +87,23 @@ def _explain(name: str, err: Exception) -> ModelError:
     return ModelError(f"Could not load {name}: {text.splitlines()[0] if text else type(err).__name__}.")
 
 
-def load_tokenizer(name: str):
-    from transformers import AutoTokenizer
+def _load(kind: str, name: str):
+    """AutoTokenizer or AutoConfig of a model name, never with remote code; a ModelError that says why."""
+    import transformers
     source = resolve(name)
     try:
         check_weights(source)
-        return AutoTokenizer.from_pretrained(source, trust_remote_code=False)
+        return getattr(transformers, kind).from_pretrained(source, trust_remote_code=False)
     except Exception as err:
         raise _explain(name, err) from None
+
+
+def load_tokenizer(name: str):
+    return _load("AutoTokenizer", name)
 
 
 def load_config(name: str):
-    from transformers import AutoConfig
-    source = resolve(name)
-    try:
-        check_weights(source)
-        return AutoConfig.from_pretrained(source, trust_remote_code=False)
-    except Exception as err:
-        raise _explain(name, err) from None
+    return _load("AutoConfig", name)
 
 
 def load_model(name: str, labels: list[str]) -> nn.Module:

@@ -145,7 +145,8 @@ class Run:
         return {
             "id": self.id, "name": config.name, "state": status.get("state", "unknown"),
             "message": status.get("message", ""), "model": config.model.name,
-            "method": describe_method(config), "data": Path(config.data.train_file).name,
+            "method": describe_method(config, metrics), "method_details": method_details(config, metrics),
+            "data": Path(config.data.train_file).name,
             "best_validation": status.get("best_validation"),
             "test_accuracy": metrics.get("accuracy"), "test_macro_f1": metrics.get("macro_f1"),
             "warnings": metrics.get("warnings", []),
@@ -154,13 +155,35 @@ class Run:
         }
 
 
-def describe_method(config: RunConfig) -> str:
-    m = config.model
-    if m.method == "freeze":
-        return "head only" if m.freeze_layers == -1 else f"freeze {m.freeze_layers} layers"
-    if m.method == "lora":
-        return f"LoRA r={m.lora_r}"
-    return "auto" if m.method == "auto" else "full fine-tuning"
+def method_details(config: RunConfig, metrics: dict | None = None) -> dict[str, Any]:
+    """How much of the model a run trains, as plain values; for Auto, what it chose once training has started
+    (metrics.json names it), else `method` None."""
+    m, chosen = config.model, metrics or {}
+    if m.method == "auto":
+        return {"auto": True, "method": chosen.get("method"), "freeze_layers": chosen.get("freeze_layers", 0),
+                "lora_r": m.lora_r}
+    return {"auto": False, "method": m.method, "freeze_layers": m.freeze_layers, "lora_r": m.lora_r}
+
+
+_METHOD_WORDS = {
+    "en": {"auto": "Auto", "full": "Full fine-tuning", "head": "Head only", "frozen": "{n} layers frozen"},
+    "zh": {"auto": "自动", "full": "全部微调", "head": "仅训练输出层", "frozen": "冻结 {n} 层"},
+}
+
+
+def describe_method(config: RunConfig, metrics: dict | None = None, lang: str = "en") -> str:
+    """The method in a few words, in English or Chinese (lang "zh..."): "Full fine-tuning", "Auto: Head only"."""
+    d = method_details(config, metrics)
+    words = _METHOD_WORDS["zh" if str(lang or "").lower().startswith("zh") else "en"]
+    if d["method"] == "freeze":
+        chosen = words["head"] if d["freeze_layers"] < 0 else words["frozen"].format(n=d["freeze_layers"])
+    elif d["method"] == "lora":
+        chosen = f"LoRA r={d['lora_r']}"
+    else:
+        chosen = words["full"] if d["method"] == "full" else None
+    if d["auto"]:
+        return f"{words['auto']}: {chosen}" if chosen else words["auto"]
+    return chosen or str(d["method"])
 
 
 def list_runs(runs_dir: str | Path) -> list[Run]:

@@ -92,7 +92,7 @@ def validation_fraction(rows: int, asked: float) -> float:
 
 
 def prepare_splits(config: RunConfig) -> data.Splits:
-    """Read the files named in the config and split them as asked."""
+    """Read the files named in the config and split them as asked; a DataError when they cannot be used."""
     d = config.data
     examples, table, text_col, label_col = data.read_examples(d.train_file, d.text_column, d.label_column, d.encoding,
                                                               d.text_columns, d.label_names)
@@ -105,8 +105,14 @@ def prepare_splits(config: RunConfig) -> data.Splits:
         parts = {name: parts[name] or (from_column[name] if len(from_column[name]) else None) for name in parts}
     if d.max_rows and len(examples.texts) > d.max_rows:
         examples = data.stratified_sample(examples, d.max_rows, seed=config.train.seed)
-    return data.make_splits(examples, parts["validation"], parts["test"], None,
-                            validation_fraction(len(examples.texts), d.val_fraction), d.test_fraction, config.train.seed)
+    splits = data.make_splits(examples, parts["validation"], parts["test"], None,
+                              validation_fraction(len(examples.texts), d.val_fraction), d.test_fraction,
+                              config.train.seed)
+    for name, part in (("validation", splits.validation), ("test", splits.test)):
+        if not part.texts and not (name == "validation" and can_skip_validation(config)):
+            raise data.DataError(f"With {len(splits.train.texts):,} usable rows nothing is left over for {name}; "
+                                 f"add rows (ten or more per label) or give a separate {name} file.")
+    return splits
 
 
 # --- evaluation ------------------------------------------------------------------------------
@@ -416,10 +422,6 @@ def prepare_data(config: RunConfig, device: torch.device) -> Prepared:
     """Read, split and tokenize the data; resolve the auto method for it."""
     splits = prepare_splits(config)
     no_validation = not splits.validation.texts
-    for name, part in (("validation", splits.validation), ("test", splits.test)):
-        if not part.texts and not (name == "validation" and can_skip_validation(config)):
-            raise data.DataError(f"With {len(splits.train.texts):,} usable rows nothing is left over for {name}; "
-                                 f"add rows (ten or more per label) or give a separate {name} file.")
     labels = splits.labels
     config, auto_note = resolve_auto(config, len(splits.train.texts), len(labels), validation=not no_validation)
     t, m = config.train, config.model

@@ -94,3 +94,91 @@ def tiny_run_dir(tmp_path_factory, tiny_model_dir) -> Path:
     status = execute(run)
     assert status["state"] == "finished", status
     return run.path
+
+
+# --- tiny models of each catalog family, and a run whose two classes separate ------------------
+FAMILIES = ("bert", "distilbert", "roberta", "xlm-roberta")
+
+
+def build_tiny_model(folder: Path, family: str = "bert", **overrides) -> Path:
+    """A 2-layer, 32-wide model of a catalog family, random weights, saved as safetensors with the bundled
+    model's tokenizer (any family reads token ids; the tokenizer's kind does not matter here)."""
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+    from studio.models import bundled_model_path
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
+    if family == "distilbert":
+        settings = dict(dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=128)
+    else:
+        settings = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                        max_position_embeddings=130)  # RoBERTa's positions start after the padding index
+    if family in ("roberta", "xlm-roberta"):
+        settings.update(pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
+                        eos_token_id=tokenizer.sep_token_id, type_vocab_size=1)
+    config = AutoConfig.for_model(family, vocab_size=tokenizer.vocab_size, **{**settings, **overrides})
+    AutoModel.from_config(config).save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+FRUIT = "apple banana cherry grape lemon mango peach plum".split()
+TOOLS = "engine wheel brake motor piston gear clutch pump".split()
+
+
+def write_separable_csv(path: Path, rows_per_label: int = 80, seed: int = 0) -> Path:
+    """Two labels told apart by their words alone (fruit / tools), 3-7 words a row, a few rows far longer
+    than 24 tokens whose first words name the label and whose tail names the other."""
+    import csv
+    import random
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        for i in range(rows_per_label):
+            for words, other, label in ((FRUIT, TOOLS, "fruit"), (TOOLS, FRUIT, "tools")):
+                text = " ".join(rng.choice(words) for _ in range(rng.randint(3, 7)))
+                if i % 10 == 0:   # past the max length the test runs train with: the tail is cut off
+                    text = " ".join(rng.choice(words) for _ in range(30)) + " " + " ".join(rng.choice(other) for _ in range(60))
+                w.writerow([text, label])
+    return path
+
+
+@pytest.fixture(scope="session")
+def separable_model_dir(tmp_path_factory) -> Path:
+    """The tiny BERT with weights large enough (initializer range 0.2) that a few epochs separate two classes."""
+    return build_tiny_model(tmp_path_factory.mktemp("separable-bert"), "bert", initializer_range=0.2)
+
+
+SEPARABLE_MAX_LENGTH = 24
+
+
+def separable_config(csv_path, model_dir, **train):
+    """Full fine-tuning for 4 epochs without the fitted head: the weights that ship are trained ones.
+    On the CPU, where the same seed gives the same numbers, so the tests may compare them exactly."""
+    from studio.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+    settings = dict(epochs=4, batch_size=16, learning_rate=3e-3, patience=0, max_length=SEPARABLE_MAX_LENGTH,
+                    warm_start=False, device="cpu")
+    settings.update(train)
+    return RunConfig(data=DataConfig(train_file=str(csv_path)), model=ModelConfig(name=str(model_dir), method="full"),
+                     train=TrainConfig(**settings))
+
+
+@pytest.fixture(scope="session")
+def separable_run(tmp_path_factory, separable_model_dir) -> dict:
+    """A finished training.train() on the separable data: its folder, events, report and the learning rate the
+    optimizer held at each of its steps (read by a torch optimizer hook)."""
+    from torch.optim.optimizer import register_optimizer_step_pre_hook
+    from studio import training
+    root = tmp_path_factory.mktemp("separable-run")
+    csv_path = write_separable_csv(root / "words.csv")
+    config = separable_config(csv_path, separable_model_dir)
+    events, optimizer_lrs = [], []
+    hook = register_optimizer_step_pre_hook(
+        lambda optimizer, args, kwargs: optimizer_lrs.append(float(optimizer.param_groups[0]["lr"])))
+    try:
+        report = training.train(config, root / "run", events.append)
+    finally:
+        hook.remove()
+    return {"dir": root / "run", "csv": csv_path, "config": config, "events": events, "report": report,
+            "optimizer_lrs": optimizer_lrs}

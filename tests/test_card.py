@@ -88,3 +88,13 @@ def test_a_run_with_an_older_card_gets_the_card_made_from_its_files(tiny_run_dir
     meta, body = card.split(text)
     assert meta["pipeline_tag"] == "text-classification" and str(tiny_model_dir) not in text
     assert "| `negative` | - | - |" in body   # only the test rows' counts are known
+
+
+def test_a_model_is_named_without_the_path_of_this_computer(tmp_path):
+    from studio.card import model_label
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    assert model_label(str(folder)) == "my-model" and model_label(str(folder) + "/") == "my-model"
+    assert model_label("distilbert-base-uncased") == "distilbert-base-uncased"   # a catalog key
+    assert model_label("someone/some-model") == "someone/some-model"              # a hub id
+    assert model_label("~/models/mine") == "mine" and model_label("./here/there") == "there"

@@ -24,8 +24,9 @@ def test_train_then_predict_end_to_end(sentiment_csv, tiny_model_dir, tmp_path):
     assert lines[0]["type"] == "started" and any(e["type"] == "step" for e in lines)
     result = lines[-1]
     assert result["type"] == "result" and result["state"] == "finished"
-    assert 0 <= result["metrics"]["accuracy"] <= 1
     run_dir = Path(result["run_dir"])
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert result["metrics"]["accuracy"] == saved["accuracy"] and result["metrics"]["examples"] == saved["examples"]
     assert (run_dir / "model" / "model.safetensors").exists()
     assert json.loads((run_dir / "config.json").read_text())["model"]["method"] == "full"
 
@@ -87,6 +88,23 @@ def test_inspect_json_report(sentiment_csv, capsys):
     (["train", "x.csv", "--device", "tpu"], "unknown device"),
     (["train", "x.csv", "--device", "gpu"], "unknown device"),
     (["train", "x.csv", "--freeze", "some"], "--freeze"),
+    (["train", "x.csv", "--freeze", "-3"], "--freeze takes a number of layers or 'all'"),
+    (["train", "x.csv", "--lr", "abc"], "invalid float value"),
+    (["train", "x.csv", "--lr", "2"], "Learning rate 2.0 is out of range"),
+    (["train", "x.csv", "--epochs", "-1"], "epochs must be above 0"),
+    (["train", "x.csv", "--batch-size", "0"], "Batch size must be at least 1"),
+    (["train", "x.csv", "--batch-size", "8.5"], "invalid int value"),
+    (["train", "x.csv", "--max-length", "4"], "Max length 4 is out of range"),
+    (["train", "x.csv", "--patience", "-1"], "patience cannot be negative"),
+    (["train", "x.csv", "--max-rows", "5"], "raise --max-rows"),
+    (["train", "x.csv", "--lora", "0"], "LoRA rank must be at least 1"),
+    (["train", "x.csv", "--seed", "-1"], "The seed must be a whole number"),
+    (["train", "x.csv", "--model", "/no/such/model"], "neither a model folder"),
+    (["train", "x.csv", "--test-file", "/no/such/test.csv"], "There is no file /no/such/test.csv"),
+    (["train", "x.csv", "--unknown-flag"], "unrecognized arguments"),
+    (["train"], "the following arguments are required: file"),
+    (["inspect", "x.csv", "--max-length", "0"], "Max length 0 is out of range"),
+    (["predict", "/tmp", "--file", "x.csv"], "no trained model"),
     (["train", "x.csv", "--preset", "turbo"], "preset"),
     (["predict", "/tmp"], "no trained model"),
     (["bogus"], "invalid choice"),
@@ -119,6 +137,52 @@ def test_a_gpu_this_torch_cannot_use_exits_2_with_one_sentence(build_cuda, gpus,
     assert not (tmp_path / "runs").exists()   # refused before a run folder was made
 
 
+def _write(path, text: str | bytes):
+    (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
+    return path
+
+
+ENOUGH = "text,label,split\n" + "".join(f"row number {i},{'ab'[i % 2]},{('train', 'test')[i % 5 == 0]}\n"
+                                        for i in range(60))
+
+
+@pytest.mark.parametrize("content, options, fragment", [
+    (b"\x00\x01\x02garbage\xff\xfe", [], ""),   # whatever the reader makes of it: one sentence
+    (ENOUGH, ["--encoding", "nonsense"], "not an encoding name"),
+    (ENOUGH, ["--text-column", "nope"], "no column 'nope'"),
+    (ENOUGH, ["--split-column", "nope"], "no column called 'nope' to split by"),
+    ("text,label\nthe first,x\nthe second,y\n", [], "nothing is left over"),
+    ("".join(f"sentence {i},same\n" for i in range(30)), [], ""),
+])
+def test_data_that_cannot_be_used_exits_2_before_a_run_folder_is_made(content, options, fragment, tmp_path,
+                                                                      tiny_model_dir, capsys):
+    path = _write(tmp_path / "data.csv", content)
+    code = main(["train", str(path), "--model", str(tiny_model_dir), "--runs-dir", str(tmp_path / "runs"), *options])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_runs_folder_that_cannot_be_made_exits_2(tmp_path, tiny_model_dir, capsys):
+    path = _write(tmp_path / "data.csv", ENOUGH)
+    blocker = _write(tmp_path / "a-file", "not a folder")
+    code = main(["train", str(path), "--model", str(tiny_model_dir), "--runs-dir", str(blocker / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Cannot make a run folder" in err and "--runs-dir" in err and len(err.strip().splitlines()) == 1
+
+
+def test_predict_options_that_cannot_work_exit_2(tiny_run_dir, tmp_path, capsys):
+    table = _write(tmp_path / "in.csv", "comment\ngreat\n")
+    for argv, fragment in [(["--file", str(table), "--out", str(tmp_path / "no-folder" / "out.csv")], "Cannot write"),
+                           (["--file", str(table), "--out", str(tmp_path / "o.csv"), "--text-column", "nope"],
+                            "no column"),
+                           (["--file", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o.csv")], "missing.csv"),
+                           (["--file", str(table)], "--out"), ([], "Give one or more texts")]:
+        code = main(["predict", str(tiny_run_dir), *argv])
+        err = capsys.readouterr().err
+        assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+
 def test_bad_input_exit_code_from_a_real_process(tmp_path):
     done = run_cli("train", tmp_path / "missing.csv")
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.strip()
@@ -128,7 +192,7 @@ def _recorded_method(argv, tmp_path, monkeypatch) -> dict:
     """config.json of a `train` run whose training is replaced by an immediate finish."""
     from studio import jobs
     monkeypatch.setattr(jobs, "execute", lambda run, echo=None: run.set_status("finished", "ok"))
-    (tmp_path / "x.csv").write_text("text,label\na,b\nc,d\n")
+    (tmp_path / "x.csv").write_text(ENOUGH)   # read and split before the run folder is made
     assert main(["train", str(tmp_path / "x.csv"), "--runs-dir", str(tmp_path / "runs"), *argv]) == 0
     (config,) = (tmp_path / "runs").glob("*/config.json")
     return json.loads(config.read_text())["model"]

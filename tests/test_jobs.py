@@ -26,7 +26,9 @@ def test_a_job_trains_in_the_background(sentiment_csv, tiny_model_dir, tmp_path)
     manager = jobs.JobManager(tmp_path)
     run = manager.submit(config_for(sentiment_csv, tiny_model_dir))
     assert manager.wait(run.id, timeout=120)
-    assert run.state == "finished" and run.has_model() and run.metrics()["accuracy"] >= 0
+    assert run.state == "finished" and run.has_model()
+    rows = run.predictions()
+    assert run.metrics()["accuracy"] == pytest.approx(sum(r["predicted"] == r["label"] for r in rows) / len(rows))
     kinds = [e["type"] for e in run.events()[0]]
     assert kinds[0] == "queued" and kinds[1] == "started" and kinds[-1] == "finished"
 

@@ -86,5 +86,32 @@ def test_summary_row(tmp_path):
     run.set_status("finished", "ok", best_validation=0.85)
     row = run.summary()
     assert (row["name"], row["state"], row["test_accuracy"], row["best_validation"], row["method"]) == \
-        ("mine", "finished", 0.9, 0.85, "auto")
+        ("mine", "finished", 0.9, 0.85, "Auto")
     assert row["duration_s"] is not None and not row["has_model"]
+
+
+@pytest.mark.parametrize("model, metrics, english, chinese", [
+    ({"method": "full"}, None, "Full fine-tuning", "全部微调"),
+    ({"method": "freeze", "freeze_layers": 3}, None, "3 layers frozen", "冻结 3 层"),
+    ({"method": "freeze", "freeze_layers": -1}, None, "Head only", "仅训练输出层"),
+    ({"method": "lora", "lora_r": 4}, None, "LoRA r=4", "LoRA r=4"),
+    ({"method": "auto"}, None, "Auto", "自动"),   # not known until training has started
+    ({"method": "auto"}, {"method": "freeze", "freeze_layers": -1}, "Auto: Head only", "自动: 仅训练输出层"),
+    ({"method": "auto"}, {"method": "full", "freeze_layers": 0}, "Auto: Full fine-tuning", "自动: 全部微调"),
+])
+def test_the_method_in_both_languages_from_the_same_details(model, metrics, english, chinese):
+    from studio.config import ModelConfig
+    config = RunConfig(data=DataConfig(train_file="data.csv"), model=ModelConfig(**model))
+    assert runs.describe_method(config, metrics) == english
+    assert runs.describe_method(config, metrics, "zh-CN") == chinese
+    details = runs.method_details(config, metrics)
+    assert details["auto"] == (model["method"] == "auto")
+    assert details["method"] == (metrics or {}).get("method", None if model["method"] == "auto" else model["method"])
+
+
+def test_the_runs_table_row_names_what_auto_chose(tmp_path):
+    from studio.config import ModelConfig
+    run = runs.Run.create(tmp_path, RunConfig(data=DataConfig(train_file="data.csv"), model=ModelConfig(method="auto")))
+    (run.path / "metrics.json").write_text(json.dumps({"method": "freeze", "freeze_layers": -1, "accuracy": 0.5}))
+    row = run.summary()
+    assert row["method"] == "Auto: Head only" and row["method_details"]["method"] == "freeze"

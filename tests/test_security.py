@@ -75,12 +75,13 @@ def test_forwarded_address_is_trusted_only_from_the_tunnel_on_this_computer():
 
 # --- feedback ----------------------------------------------------------------------------------
 def test_feedback_is_appended_as_json_lines(tmp_path):
+    before = time.time()
     feedback.append(tmp_path, "great stuff", "positive", "right", labels=["negative", "positive"])
     feedback.append(tmp_path, "meh", "positive", "wrong", "negative", labels=["negative", "positive"])
     lines = [json.loads(line) for line in (tmp_path / "feedback.jsonl").read_text().splitlines()]
     assert [(r["text"], r["predicted"], r["verdict"], r["correct_label"]) for r in lines] == [
         ("great stuff", "positive", "right", "positive"), ("meh", "positive", "wrong", "negative")]
-    assert all(isinstance(r["time"], float) for r in lines)
+    assert all(before <= r["time"] <= time.time() for r in lines)   # when it was given, in seconds
     with pytest.raises(feedback.FeedbackError, match="labels"):
         feedback.append(tmp_path, "meh", "positive", "wrong", "<script>", labels=["negative", "positive"])
     with pytest.raises(feedback.FeedbackError, match="right or wrong"):

@@ -123,19 +123,25 @@ def test_bad_file_raises_a_data_error(tmp_path, tiny_model_dir):
         training.train(tiny_config(bad, tiny_model_dir), tmp_path, lambda e: None)
 
 
-def test_split_column_is_respected(tmp_path, tiny_model_dir):
+@pytest.mark.parametrize("names", [("train", "validation", "test"), ("train", "eval", "test")])
+def test_split_column_is_respected(tmp_path, tiny_model_dir, names):
+    # "eval" and "dev" are among the data layer's split names; training reads the column through it.
     from conftest import SENTIMENT
-    rows = ["text,label,split"]
-    for i in range(3):
-        for j, (text, label) in enumerate(SENTIMENT):
-            split = "test" if i == 2 else ("validation" if i == 1 else "train")
-            rows.append(f"\"{text} {i}\",{label},{split}")
+    rows = ["text,label,split"] + [f"\"{text} {i}\",{label},{names[i]}" for i in range(3) for text, label in SENTIMENT]
     path = tmp_path / "split.csv"
     path.write_text("\n".join(rows) + "\n")
     config = tiny_config(path, tiny_model_dir, epochs=1)
     config.data.split_column = "split"
     _, events = collect(config, tmp_path / "out")
     assert (events[0]["train_rows"], events[0]["validation_rows"], events[0]["test_rows"]) == (16, 16, 16)
+
+
+def test_a_split_column_that_is_not_there_says_so(sentiment_csv, tmp_path, tiny_model_dir):
+    from studio.data import DataError
+    config = tiny_config(sentiment_csv, tiny_model_dir, epochs=1)
+    config.data.split_column = "nope"
+    with pytest.raises(DataError, match="no column called 'nope'"):
+        collect(config, tmp_path / "out2")
 
 
 def test_too_few_rows_to_hold_out_says_so(tmp_path, tiny_model_dir):
@@ -144,20 +150,3 @@ def test_too_few_rows_to_hold_out_says_so(tmp_path, tiny_model_dir):
     path.write_text("text,label\nthe first,x\nthe second,x\nthe third,y\nthe fourth,y\nthe fifth,y\n")
     with pytest.raises(DataError, match="nothing is left over"):
         training.train(tiny_config(path, tiny_model_dir), tmp_path / "out", lambda e: None)
-
-
-def test_split_column_names_are_the_data_layers(tmp_path, tiny_model_dir):
-    # "eval" and "dev" are accepted by the data layer's split names; training uses the same ones.
-    from conftest import SENTIMENT
-    rows = ["text,label,split"] + [f"\"{text} {i}\",{label},{('train', 'eval', 'test')[i]}"
-                                   for i in range(3) for text, label in SENTIMENT]
-    path = tmp_path / "split.csv"
-    path.write_text("\n".join(rows) + "\n")
-    config = tiny_config(path, tiny_model_dir, epochs=1)
-    config.data.split_column = "split"
-    _, events = collect(config, tmp_path / "out")
-    assert (events[0]["train_rows"], events[0]["validation_rows"], events[0]["test_rows"]) == (16, 16, 16)
-    config.data.split_column = "nope"
-    from studio.data import DataError
-    with pytest.raises(DataError, match="no column called 'nope'"):
-        collect(config, tmp_path / "out2")

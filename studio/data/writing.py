@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..tables import neutralise_frame
 from .kinds import EXCEL_SUFFIXES
 
 EXCEL_CELL_CHARS = 32_767   # the most characters an Excel cell holds
@@ -25,7 +26,7 @@ def write_table(frame: pd.DataFrame, path) -> Path:
         if path.suffix.lower() in EXCEL_SUFFIXES:
             _write_xlsx(frame, partial)
         else:
-            frame.to_csv(partial, index=False, encoding="utf-8-sig")
+            neutralise_frame(frame).to_csv(partial, index=False, encoding="utf-8-sig")  # no cell runs as a formula
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

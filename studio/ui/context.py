@@ -12,16 +12,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .. import models, sample_data_path, training
+from ..card import model_label  # noqa: F401  (the tabs name models as the core does)
 from ..jobs import JobManager
 from ..runs import Run, get_run, latest_run
 
 SAMPLE_DATA = sample_data_path()
 DEFAULT_MODEL_ENV = "STUDIO_DEFAULT_MODEL"   # a model name or folder to pre-select instead of the bundled one
-
-
-def model_label(name: str) -> str:
-    """How a model is shown in tables: a local folder by its own name, a hub id or catalog key as it is."""
-    return Path(name).name if os.path.isabs(name) or name.startswith((".", "~")) else name
 
 
 @dataclass

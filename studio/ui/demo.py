@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
-from .. import card, feedback, security, sharing
+from .. import card, examples, feedback, security, sharing
 from ..inference import Classifier, InferenceError, load_classifier
 from ..models import ModelError, check_weights
 from ..runs import Run
@@ -58,19 +58,8 @@ def model_card(run: Run) -> str:
 
 
 def example_texts(run: Run, labels: list[str], count: int = EXAMPLE_COUNT) -> list[str]:
-    """A few test texts of the run, one label after another, short ones first."""
-    by_label: dict[str, list[str]] = {label: [] for label in labels}
-    for row in run.predictions():
-        text = str(row.get("text", "")).strip()
-        if text and row.get("label") in by_label:
-            by_label[row["label"]].append(text[:EXAMPLE_CHARS])
-    for texts in by_label.values():
-        texts.sort(key=len)
-    picked, depth = [], 0
-    while len(picked) < count and any(len(t) > depth for t in by_label.values()):
-        picked += [texts[depth] for texts in by_label.values() if len(texts) > depth][:count - len(picked)]
-        depth += 1
-    return picked
+    """A few test texts of the run, one label after another."""
+    return examples.example_texts(run, count, EXAMPLE_CHARS, labels)
 
 
 # --- the two functions a visitor can call -------------------------------------------------------

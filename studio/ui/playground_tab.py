@@ -6,7 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import data
+from .. import data, examples
 from ..inference import InferenceError, load_classifier
 from ..runs import list_runs
 from .context import Studio, model_label
@@ -74,23 +74,9 @@ def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: 
 
 
 def example_texts(studio: Studio, run_id: str | None, count: int = EXAMPLE_COUNT) -> list[str]:
-    """A few test sentences of the run's data, one label after another, short ones first."""
+    """A few test sentences of the run's data, one label after another."""
     run = studio.find_run(run_id)
-    if run is None:
-        return []
-    by_label: dict[str, list[str]] = {}
-    for p in run.predictions():
-        text = str(p["text"]).strip()
-        if 0 < len(text) <= EXAMPLE_CHARS:
-            by_label.setdefault(p["label"], []).append(text)
-    for texts in by_label.values():
-        texts.sort(key=len)
-    picked = []
-    while len(picked) < count and any(by_label.values()):
-        for texts in by_label.values():
-            if texts and len(picked) < count:
-                picked.append(texts.pop(len(texts) // 2))  # a middling one: not the shortest fragment
-    return picked
+    return [] if run is None else examples.example_texts(run, count, EXAMPLE_CHARS)
 
 
 def refresh(studio: Studio, current: str | None, wanted: str | None = None):

@@ -6,7 +6,7 @@ import zipfile
 import gradio as gr
 import pandas as pd
 
-from ..runs import delete_run, list_runs
+from ..runs import delete_run, describe_method, list_runs
 from .context import Studio, model_label
 from .i18n import I18N, duration_text, t
 from .playground_tab import refresh as refresh_playground
@@ -17,23 +17,8 @@ COLUMNS = ("col_run", "col_name", "col_state", "col_model", "col_method", "col_d
 
 # --- handlers ----------------------------------------------------------------------------------
 def method_text(run, lang: str) -> str:
-    """How much of the model a run trained, in the page's language; for Auto, what it chose once it knows."""
-    m = run.config().model
-    if m.method == "auto":
-        chosen = (run.metrics() or {}).get("method")
-        if not chosen:
-            return t("method_auto_short", lang)
-        freeze = (run.metrics() or {}).get("freeze_layers", 0)
-        return f"{t('method_auto_short', lang)}: {_method_words(chosen, freeze, m.lora_r, lang)}"
-    return _method_words(m.method, m.freeze_layers, m.lora_r, lang)
-
-
-def _method_words(method: str, freeze_layers: int, lora_r: int, lang: str) -> str:
-    if method == "freeze":
-        return t("method_head_only", lang) if freeze_layers < 0 else t("method_frozen", lang, n=freeze_layers)
-    if method == "lora":
-        return f"LoRA r={lora_r}"
-    return t("method_full", lang)
+    """How much of the model a run trained, in the page's language (the core words it in both)."""
+    return describe_method(run.config(), run.metrics(), lang)
 
 
 def accuracy_text(row: dict) -> str:
