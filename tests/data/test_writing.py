@@ -14,7 +14,8 @@ def test_csv_has_a_byte_order_mark_and_reads_back(tmp_path):
     path = write_table(FRAME, tmp_path / "out.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # without it Chinese Excel shows mojibake
     back = read_table(path).frame
-    assert back["review"].tolist() == FRAME["review"].tolist()
+    assert back["review"].tolist() == ["很好吃，送餐很快", "'=1+1 looks like a formula", "Crème brûlée\x07"]
+    assert back["predicted_label"].tolist() == ["好评", "'@SUM(A1)", "neg"]  # formula-like cells are text (tables.py)
     assert not list(tmp_path.glob(".*partial"))
 
 
