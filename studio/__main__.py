@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .config import METHODS, ConfigError, DataConfig, ModelConfig, RunConfig
+from .knobs import HELP
 
 EXIT_BAD_INPUT = 2
 
@@ -50,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--validation-file")
     tr.add_argument("--text-column")
     tr.add_argument("--label-column")
-    tr.add_argument("--split-column", help="a column saying train / validation / test for each row")
-    tr.add_argument("--encoding")
+    tr.add_argument("--split-column", help=HELP["split_column"])
+    tr.add_argument("--encoding", help=HELP["encoding"])
     tr.add_argument("--model", default=None, help="catalog name, hub id or local folder (default: the bundled model)")
     tr.add_argument("--method", choices=METHODS, help="auto (default): full fine-tuning or the head alone, chosen "
                     "from the data when training starts; full; freeze (see --freeze); lora (see --lora)")
@@ -60,16 +61,16 @@ def _parser() -> argparse.ArgumentParser:
                      "head only); implies --method freeze")
     how.add_argument("--lora", type=int, metavar="R", help="train LoRA adapters of rank R instead of the whole model; "
                      "implies --method lora")
-    tr.add_argument("--preset", default=None, help="quick, balanced (default) or best")
-    tr.add_argument("--epochs", type=float)
-    tr.add_argument("--lr", type=float, help="learning rate")
-    tr.add_argument("--batch-size", type=int)
-    tr.add_argument("--max-length", type=int)
-    tr.add_argument("--patience", type=int, help="evaluations without improvement before stopping (0: never)")
-    tr.add_argument("--class-weights", action="store_true", help="weight the loss against class imbalance")
-    tr.add_argument("--seed", type=int)
+    tr.add_argument("--preset", default=None, help=HELP["preset"])
+    tr.add_argument("--epochs", type=float, help=HELP["epochs"])
+    tr.add_argument("--lr", type=float, help=HELP["learning_rate"])
+    tr.add_argument("--batch-size", type=int, help=HELP["batch_size"])
+    tr.add_argument("--max-length", type=int, help=HELP["max_length"])
+    tr.add_argument("--patience", type=int, help=HELP["patience"])
+    tr.add_argument("--class-weights", action="store_true", help=HELP["class_weights"])
+    tr.add_argument("--seed", type=int, help=HELP["seed"])
     tr.add_argument("--device", help="auto (default), cpu, cuda or mps")
-    tr.add_argument("--max-rows", type=int, help="train on a stratified sample of this many rows")
+    tr.add_argument("--max-rows", type=int, help=HELP["max_rows"])
     tr.add_argument("--runs-dir", default="runs")
     tr.add_argument("--name", default="")
     tr.add_argument("--json", action="store_true", help="print progress as JSON lines")

@@ -27,6 +27,8 @@ class DataConfig:
     val_fraction: float = 0.15
     test_fraction: float = 0.15
     max_rows: int | None = None          # a stratified sample of the training rows, for a quick try
+    text_columns: list[str] | None = None  # several columns joined with a newline; overrides text_column
+    label_names: dict[str, str] | None = None  # raw label value -> the name the user gave it
 
 
 @dataclass
