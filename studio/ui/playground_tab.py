@@ -10,7 +10,7 @@ from .. import data
 from ..inference import InferenceError, load_classifier
 from ..runs import list_runs
 from .context import Studio, model_label
-from .i18n import I18N, t
+from .i18n import I18N, plain, t
 
 EXAMPLE_COUNT = 8
 EXAMPLE_CHARS = 200
@@ -50,8 +50,10 @@ def classify_text(studio: Studio, run_id: str | None, text: str, lang: str) -> t
         return None, t("play_no_model", lang) if str(err) == "no_model" else f"⛔ {err}"
     except Exception as err:  # a damaged model folder: say so, keep serving
         return None, t("play_failed", lang, error=f"{type(err).__name__}: {str(err)[:200]}")
-    return dict(prediction.scores), t("play_result", lang, label=prediction.label,
-                                      confidence=f"{prediction.confidence:.0%}")
+    scores = dict(prediction.scores)
+    explained = t("play_confidence_explained", lang, n=len(scores), guess=f"{1 / max(1, len(scores)):.0%}")
+    return scores, t("play_result", lang, label=plain(prediction.label),
+                     confidence=f"{prediction.confidence:.0%}") + "\n\n" + explained
 
 
 def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: str) -> tuple[str | None, str]:
@@ -70,7 +72,7 @@ def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: 
         return None, f"⛔ {err}"
     except Exception as err:
         return None, t("play_failed", lang, error=f"{type(err).__name__}: {str(err)[:200]}")
-    return str(out), t("play_file_done", lang, rows=f"{result['rows']:,}", column=result["text_column"])
+    return str(out), t("play_file_done", lang, rows=f"{result['rows']:,}", column=plain(result["text_column"]))
 
 
 def example_texts(studio: Studio, run_id: str | None, count: int = EXAMPLE_COUNT) -> list[str]:
@@ -122,8 +124,7 @@ class PlaygroundTab:
         with gr.Accordion(I18N("play_file_title"), open=False):
             gr.Markdown(I18N("play_file_info"))
             with gr.Row():
-                self.file = gr.File(label=I18N("play_file"), file_types=[".csv", ".tsv", ".txt", ".xlsx", ".jsonl"],
-                                    elem_id="playground-file", height=120)
+                self.file = gr.File(label=I18N("play_file"), elem_id="playground-file", height=120)
                 self.download = gr.File(label=I18N("play_download"), interactive=False,
                                         elem_id="playground-download", height=120)
             self.file_message = gr.Markdown(elem_id="playground-file-message")
