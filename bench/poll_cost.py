@@ -44,6 +44,19 @@ def fake_run(runs: Path, steps: int) -> str:
     return run.name
 
 
+def handler_cost(runs: Path, run_id: str, n: int = 2000) -> float:
+    """CPU seconds of train_tab.poll itself on a tick that finds nothing new (in this process)."""
+    from studio.ui import train_tab
+    from studio.ui.context import Studio
+    studio = Studio.create(runs)
+    watch = train_tab.poll(studio, run_id, None, "en")["watch"]
+    watch = (train_tab.poll(studio, run_id, watch, "en") or {}).get("watch", watch)
+    start = time.process_time()
+    for _ in range(n):
+        train_tab.poll(studio, run_id, watch, "en")
+    return (time.process_time() - start) / n
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--ticks", type=int, default=200)
@@ -52,7 +65,7 @@ def main() -> int:
     from gradio_client import Client
     from studio.sharing import free_port
     runs = Path(tempfile.mkdtemp(prefix="poll-bench-"))
-    fake_run(runs, a.steps)
+    run_id = fake_run(runs, a.steps)
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen([sys.executable, "launch.py", "--port", str(port), "--runs-dir", str(runs)],
@@ -76,6 +89,10 @@ def main() -> int:
         used = cpu_seconds(server.pid) - before
         print(f"{a.ticks} ticks, run with {a.steps} logged steps: {used / a.ticks * 1000:.1f} ms CPU per tick "
               f"in the studio's process ({wall / a.ticks * 1000:.1f} ms wall per tick)")
+        print(f"the poll handler alone: {handler_cost(runs, a.steps and run_id) * 1000:.3f} ms CPU per tick")
+        interval = getattr(__import__("studio.ui.train_tab", fromlist=["x"]), "IDLE_TICK_SECONDS", 1.0)
+        print(f"a page showing an ended run ticks every {interval:g} s: "
+              f"{used / a.ticks * 60 / interval:.2f} CPU-s per minute per open page")
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -484,7 +484,7 @@ STRINGS.update({
                               "（本机尚无训练记录；训练开始后会按前几步的实测速度校正。）"),
     "device_cpu": ("CPU ({threads} threads)", "CPU（{threads} 个线程）"),
     "device_gpu": ("GPU: {name}", "GPU：{name}"),
-    "device_mps": ("Apple GPU (MPS)", "Apple GPU（MPS）"),
+    "device_mps": ("Apple GPU (MPS)", "苹果 GPU（MPS）"),
     "one_label": ("1 label", "1 个标签"),
     "labels_count": ("{n} labels", "{n} 个标签"),
     "bad_learning_rate": ("The learning rate {value} cannot work; choose a number between 0.0000001 and 0.5, "

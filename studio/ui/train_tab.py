@@ -26,6 +26,7 @@ from .model_tab import (SETTING_NAMES, RunChoices, advice_text, estimate_speed, 
                         unavailable_text)
 
 TICK_SECONDS = 1.0
+IDLE_TICK_SECONDS = 5.0   # a page showing a run that has ended asks five times less often
 LOG_LINES = 40
 
 
@@ -252,7 +253,8 @@ def run_picker_choices(studio: Studio, lang: str, limit: int = 50) -> list[tuple
 def fresh_watch(run_id: str | None, lang: str, active: list[str]) -> dict:
     """The per-page cache: which run, how far its events were read, and what they said so far."""
     return {"run_id": run_id, "lang": lang, "offset": 0, "state": None, "message": None, "started": None,
-            "steps": [], "evals": [], "log": [], "seen_active": list(active), "final": None, "stamp": None}
+            "steps": [], "evals": [], "log": [], "seen_active": list(active), "final": None, "stamp": None,
+            "interval": TICK_SECONDS}
 
 
 def folder_stamp(run) -> tuple:
@@ -305,12 +307,15 @@ def poll(studio: Studio, viewed_run: str | None, watch: dict | None, lang: str) 
         return {"watch": {**watch, "stamp": stamp}}
     watch = absorb(watch, events, lang)
     watch.update(offset=offset, state=state, message=message, stamp=stamp)
-    changes = {"watch": watch, "key": f"{run_id}:{state}",
+    interval = TICK_SECONDS if state in ("queued", "running") or active else IDLE_TICK_SECONDS
+    changes = {"watch": {**watch, "interval": interval}, "key": f"{run_id}:{state}",
                "status": status_text(run_id, run.config().name, status, watch, lang),
                "progress": progress_html(state, watch, status, lang), "device": device_text(watch, lang),
                "log": "\n".join(watch["log"])}
     if reset:
         changes["run_id"] = run_id
+    if interval != watch.get("interval"):
+        changes["interval"] = interval
     if reset or any(e.get("type") in ("step", "eval") for e in events):
         words, epochs = plot_words(lang), (watch["started"] or {}).get("epochs")
         changes["loss"] = plots.loss_figure(watch["steps"], watch["evals"], words, epochs)
@@ -497,8 +502,8 @@ class TrainTab:
             *values, run_name, lang = values
             message, shown, _ = start_training(studio, view, RunChoices.named(names, values), run_name, lang)
             if shown is None:
-                return message, gr.skip(), gr.skip()
-            return message, shown, shown
+                return message, gr.skip(), gr.skip(), gr.skip()
+            return message, shown, shown, gr.Timer(TICK_SECONDS)
 
         def on_stop(run_id, lang):
             return stop_training(studio, run_id, lang, keep=False)
@@ -508,11 +513,12 @@ class TrainTab:
 
         def on_restart(run_id, lang):
             message, new = restart_run(studio, run_id, lang)
-            return (message, new, new) if new else (message, gr.skip(), gr.skip())
+            return (message, new, new, gr.Timer(TICK_SECONDS)) if new else (message, gr.skip(), gr.skip(), gr.skip())
 
         def on_resume(run_id, lang):
             message, resumed = resume_run(studio, run_id, lang)
-            return (message, resumed, resumed) if resumed else (message, gr.skip(), gr.skip())
+            return (message, resumed, resumed, gr.Timer(TICK_SECONDS)) if resumed else \
+                (message, gr.skip(), gr.skip(), gr.skip())
 
         def on_pick(run_id):
             return (run_id, run_id) if studio.find_run(run_id) else (gr.skip(), gr.skip())
@@ -526,24 +532,26 @@ class TrainTab:
         def on_tick(viewed_run, watch, lang):
             changes = poll(studio, viewed_run, watch, lang)
             if changes is None:
-                return (gr.skip(),) * 10
+                return (gr.skip(),) * 11
             keys = ("run_id", "run_id", "watch", "key", "status", "progress", "device", "loss", "metric", "log")
-            return tuple(changes[k] if k in changes else gr.skip() for k in keys)
+            timer = gr.Timer(changes["interval"]) if "interval" in changes else gr.skip()
+            return (*(changes[k] if k in changes else gr.skip() for k in keys), timer)
 
         # A click while a start is in flight is dropped (trigger_mode once); start_training also treats a repeat
         # of the same settings as the same run, whoever sends it.
         self.start.click(on_start, [data_state, *components, self.run_name, lang],
-                         [self.message, self.viewed_run, stored_run], api_name="start_training", trigger_mode="once")
+                         [self.message, self.viewed_run, stored_run, self.timer], api_name="start_training",
+                         trigger_mode="once")
         self.stop.click(on_stop, [self.viewed_run, lang], [self.message], api_name="stop_training")
         self.stop_keep.click(on_stop_keep, [self.viewed_run, lang], [self.message], api_name="stop_keep_best")
-        self.restart.click(on_restart, [self.viewed_run, lang], [self.message, self.viewed_run, stored_run],
-                           api_name="restart_run")
-        self.resume.click(on_resume, [self.viewed_run, lang], [self.message, self.viewed_run, stored_run],
+        self.restart.click(on_restart, [self.viewed_run, lang], [self.message, self.viewed_run, stored_run,
+                                                                 self.timer], api_name="restart_run")
+        self.resume.click(on_resume, [self.viewed_run, lang], [self.message, self.viewed_run, stored_run, self.timer],
                           api_name="resume_run")
         self.shown.input(on_pick, [self.shown], [self.viewed_run, stored_run])
         for trigger in (self.run_key.change, lang.change):
             trigger(on_key, [self.viewed_run, lang], [self.shown, *self.action_buttons], show_progress="hidden")
         self.timer.tick(on_tick, [self.viewed_run, self.watch, lang],
                         [self.viewed_run, stored_run, self.watch, self.run_key, self.status, self.progress,
-                         self.device, self.loss_plot, self.metric_plot, self.log],
+                         self.device, self.loss_plot, self.metric_plot, self.log, self.timer],
                         concurrency_limit=None, show_progress="hidden", api_name="poll")
