@@ -28,7 +28,7 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None, device_t
     studio = Studio.create(runs_dir, default_model, device_type)
     with gr.Blocks(title="Text classifier studio") as app:
         with gr.Row(elem_id="studio-header", equal_height=True):
-            gr.Markdown(I18N("app_title"), elem_id="studio-title")
+            title = gr.Markdown(I18N("app_title"), elem_id="studio-title")
             lang = gr.Radio(LANGUAGES, value="en", label=I18N("language"), elem_id="language", scale=0, min_width=200)
         stored_run = gr.BrowserState(None, storage_key="studio-run")  # the run this browser showed, across refreshes
         with gr.Tabs(elem_id="studio-tabs") as tabs:
@@ -80,11 +80,12 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None, device_t
             run_id = studio.run_to_show(remembered)
             table, choices = runs_tab.table_and_choices(studio, None, lang)
             return (lang, run_id, run_id, playground_tab.refresh(studio, None), table, choices,
-                    *model_tab.relabel(*settings, lang, runs_dir=studio.runs_dir))
+                    *model_tab.relabel(*settings, lang, runs_dir=studio.runs_dir),
+                    gr.update(elem_classes=["studio-loaded"]))  # a mark browser tests wait for
 
         app.load(on_load, [stored_run, *relabel_model_inputs, lang],
                  [lang, train.viewed_run, stored_run, playground.run, runs.table, runs.selected,
-                  *model.relabel_outputs()], js=LOAD_JS)
+                  *model.relabel_outputs(), title], js=LOAD_JS)
     app.studio = studio
     app.tabs = {"data": data, "model": model, "train": train}  # for tests that drive the page's handlers
     return app

@@ -170,14 +170,16 @@ def report_markdown(view: dict | None, lang: str) -> str:
                        rows=view["rows"], labels=labels,
                        text=plain(" + ".join(view.get("text_columns") or [view["text_column"] or "?"])),
                        label=plain(view["label_column"] or "?")))
+    ready = model_readiness(view.get("model_name") or models.DEFAULT_MODEL, view.get("sample_texts"))
     findings = sorted(view["findings"], key=lambda f: ("error", "warning", "info").index(f["severity"]))
+    if ready["usable"] and not ready["readable"]:
+        findings = [f for f in findings if f["code"] != "unknown_tokens"]  # the verdict below says it, and what to do
     if findings:
         parts.append("\n".join(f"- {SEVERITY_ICON[f['severity']]} **{t('severity_' + f['severity'], lang)}**: "
                                f"{plain(finding_text(f, lang))}" for f in findings))
     if view["has_errors"]:
         parts.append(t("data_fix_errors", lang))
         return "\n\n".join(parts)
-    ready = model_readiness(view.get("model_name") or models.DEFAULT_MODEL, view.get("sample_texts"))
     if not ready["usable"]:
         parts.append(t("data_model_unusable", lang))
     elif not ready["readable"]:
@@ -306,7 +308,6 @@ class DataTab:
                                             elem_id="split-column")
             self.max_rows = gr.Number(None, label=I18N("data_max_rows"), info=I18N("data_max_rows_info"),
                                       precision=0, elem_id="data-max-rows")
-        self.sample_estimate = gr.Markdown(elem_id="data-sample-estimate")
         self.split = gr.Markdown(elem_id="data-split")
         with gr.Row():
             with gr.Column(scale=3):

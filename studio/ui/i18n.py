@@ -243,9 +243,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "progress_failed": ("Training failed; the reason is above.", "训练失败，原因见上方。"),
     "progress_cancelled": ("Stopped.", "已停止。"),
     "progress_interrupted": ("Interrupted.", "已中断。"),
-    "device_line": ("**Device:** {device} · {train} training rows, {validation} validation, {test} test · {labels} labels "
+    "device_line": ("**Device:** {device} · {train} training rows, {validation} validation, {test} test · {labels} "
                     "· {trainable} of {total} parameters trained",
-                    "**设备**：{device} · 训练 {train} 行，验证 {validation} 行，测试 {test} 行 · {labels} 个标签 "
+                    "**设备**：{device} · 训练 {train} 行，验证 {validation} 行，测试 {test} 行 · {labels} "
                     "· 训练 {total} 个参数中的 {trainable} 个"),
     "loss_plot": ("Loss: how wrong the model still is", "损失：模型还错多少"),
     "metric_plot": ("Scores on the validation rows", "验证集上的得分"),
@@ -545,13 +545,13 @@ STRINGS.update({
     "data_split_column": ("Split column", "划分列"),
     "data_split_column_info": (HELP["split_column"], "如果你的数据自带固定划分：用一列为每行写明 train、validation 或 test。"),
     "data_no_split_column": ("None: set rows aside at random", "无：随机留出"),
-    "data_text_columns": ("Text columns", "文本列"),
-    "data_text_columns_info": ("The column the model reads; pick several (e.g. a title and a description) to join "
-                               "them, one after another.", "模型要读的列；可选多列（例如标题和描述），按顺序拼接。"),
+    "data_text_columns": ("More text columns to join", "要拼接的其他文本列"),
+    "data_text_columns_info": ("Columns read after the text column, each on a new line (e.g. a title, then a "
+                               "description).", "接在文本列后面一起读的列，每列另起一行（例如先标题，再描述）。"),
     "data_max_rows": ("Train on a sample (rows)", "用样本训练（行数）"),
-    "data_max_rows_info": (HELP["max_rows"] + " Empty: every row.", "只用这么多行训练（各标签按比例保留），适合在大文件上快速试一试。留空：使用全部行。"),
-    "data_max_rows_estimate": ("With a sample of {rows} rows: about {time} on this machine.",
-                               "用 {rows} 行样本：在本机上约需 {time}。"),
+    "data_max_rows_info": (HELP["max_rows"] + " 0: every row. The estimate in 2 · Model and 3 · Train follows it.",
+                           "只用这么多行训练（各标签按比例保留），适合在大文件上快速试一试。0：使用全部行。"
+                           "2 · 模型 和 3 · 训练 中的时间估计会随之改变。"),
     "data_label_names": ("Names for the labels (optional)", "标签的名称（可选）"),
     "data_label_names_info": ("Give a raw label value (such as 1 or 0) a name; the charts, the model and the demo "
                               "then use the name.", "为原始标签值（例如 1 或 0）起个名字；图表、模型和演示都会使用这个名字。"),

@@ -282,10 +282,10 @@ class ModelTab:
                                                 elem_id="model-choice")
             with gr.Column(scale=2):
                 self.note = gr.Markdown(elem_id="model-note")  # filled on load, in the page's language
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             self.folder = gr.Textbox(label=I18N("model_folder"), info=I18N("model_folder_info"), scale=3,
                                      placeholder="/home/me/models/bert-base-chinese", elem_id="model-folder")
-            self.use_folder = gr.Button(I18N("model_folder_use"), scale=1, elem_id="model-folder-use")
+            self.use_folder = gr.Button(I18N("model_folder_use"), scale=1, size="md", elem_id="model-folder-use")
         self.folder_message = gr.Markdown(elem_id="model-folder-message")
         self.method = gr.Radio([(I18N(f"method_{m}"), m) for m in METHODS], value="auto", label=I18N("method"),
                                info=I18N("method_info"), elem_id="method")

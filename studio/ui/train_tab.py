@@ -549,6 +549,7 @@ class TrainTab:
         self.resume.click(on_resume, [self.viewed_run, lang], [self.message, self.viewed_run, stored_run, self.timer],
                           api_name="resume_run")
         self.shown.input(on_pick, [self.shown], [self.viewed_run, stored_run])
+        lang.change(lambda: "", None, [self.message], show_progress="hidden")  # a sentence of the other language
         for trigger in (self.run_key.change, lang.change):
             trigger(on_key, [self.viewed_run, lang], [self.shown, *self.action_buttons], show_progress="hidden")
         self.timer.tick(on_tick, [self.viewed_run, self.watch, lang],
