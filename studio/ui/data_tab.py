@@ -213,7 +213,7 @@ def label_names_from(table) -> dict:
                                                                               isinstance(table, dict) else table)
     names = {}
     for row in rows:
-        if len(row) >= 2 and row[0] is not None and str(row[1] or "").strip():
+        if len(row) >= 2 and not pd.isna(row[0]) and not pd.isna(row[1]) and str(row[1]).strip():
             raw, name = str(row[0]), str(row[1]).strip()
             if name != raw:
                 names[raw] = name
