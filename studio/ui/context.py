@@ -153,3 +153,26 @@ def usable_readers(besides: str | None = None) -> list[str]:
         if state in models.USABLE or (state == "offline" and hub_reachable()):
             names.append(entry.key)
     return names
+
+
+def toast_errors(handler):
+    """A handler whose unforeseen error reaches the page as a sentence in its language (a Gradio toast), never as
+    a bare "Error" or an English exception. The page's language is the handler's last "en"/"zh-CN" argument."""
+    import functools
+    import traceback
+
+    import gradio as gr
+
+    from .i18n import normalize, t
+
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as err:
+            traceback.print_exc()  # for whoever runs the studio; the page gets one sentence
+            lang = next((a for a in reversed(args) if isinstance(a, str) and normalize(a) == a), "en")
+            raise gr.Error(t("unexpected_error", lang, error=type(err).__name__)) from None
+    return wrapper

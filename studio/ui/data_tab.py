@@ -13,7 +13,7 @@ import pandas as pd
 from .. import data, models, plots
 from ..config import DataConfig, RunConfig
 from ..training import prepare_splits
-from .context import Studio, cached_tokenizer, model_readiness
+from .context import Studio, cached_tokenizer, model_readiness, toast_errors
 from .i18n import I18N, finding_text, plain, plot_words, t
 
 FILE_TYPES = [".csv", ".tsv", ".txt", ".xlsx", ".jsonl"]
@@ -332,17 +332,20 @@ class DataTab:
     def wire(self, lang: gr.Radio, model_choice: gr.Dropdown, max_length: gr.Number) -> None:
         studio = self.studio
 
+        @toast_errors
         def on_upload(path, validation, test, encoding, model_name, max_length, lang, request: gr.Request = None):
             with parsing_slot(request):
                 view = analyse(keep_upload(studio, path), None, None, keep_upload(studio, validation),
                                keep_upload(studio, test), model_name, max_length, encoding=encoding)
             return (view, *render(view, lang))
 
+        @toast_errors
         def on_sample(validation, test, model_name, max_length, lang):
             view = analyse(str(studio.sample_path), None, None, keep_upload(studio, validation),
                            keep_upload(studio, test), model_name, max_length)
             return (view, *render(view, lang))
 
+        @toast_errors
         def on_extra_files(view, validation, test, model_name, max_length, lang, request: gr.Request = None):
             if not view:
                 return (view, *render(view, lang))
@@ -352,6 +355,7 @@ class DataTab:
                                **options_of(view))
             return (view, *render(view, lang))
 
+        @toast_errors
         def on_options(view, text_column, label_column, more_text, encoding, split_column, max_rows, names,
                        model_name, max_length, lang, request: gr.Request = None):
             if not view:

@@ -593,6 +593,34 @@ NOTES_ZH = [
     (r"Trained without CUDA graphs \((?P<why>.*)\)\.", "未使用 CUDA 图训练（{why}）。"),
 ]
 
+# What reading a file had to work around (the doctor's "read_note" findings), in Chinese, by their wording.
+READ_NOTES_ZH = [
+    (r"(?P<name>.+) is really an Excel workbook, so it was read as one\.", "{name} 其实是 Excel 工作簿，已按工作簿读取。"),
+    (r"The first row looks like data rather than column names, so the columns are named column_1, column_2, \.\.\.",
+     "第一行看起来是数据而不是列名，所以各列命名为 column_1、column_2……"),
+    (r"Quote marks were read as ordinary characters, because the file does not use quoting\.",
+     "文件没有使用引号包裹字段，所以引号按普通字符读取。"),
+    (r"(?P<rows>[\d,]+) rows had text spilling into (?P<n>\d+) extra columns .*?joined back into '(?P<into>.*)' and "
+     r"the extra columns dropped\.", "{rows} 行的文本溢出到 {n} 个多余的列（通常是没有转义的引号）；已拼回 '{into}' 列，"
+                                     "并删除多余的列。"),
+    (r"Dropped (?P<n>\d+) empty columns? without a name\.", "删除了 {n} 个没有名字的空列。"),
+    (r"Removed stray byte-order marks \(invisible \\ufeff characters\) from the values\.",
+     "删除了值中多余的字节顺序标记（不可见的 \\ufeff 字符）。"),
+    (r"The workbook has (?P<n>\d+) sheets; only the first, '(?P<sheet>.*)', was read\.",
+     "工作簿有 {n} 个工作表；只读取了第一个：'{sheet}'。"),
+]
+
+
+def read_note_text(message: str, lang: str) -> str:
+    """A note on how a file was read, in the page's language (the reader's own words where none matches)."""
+    if normalize(lang) != "zh-CN":
+        return message
+    for pattern, chinese in READ_NOTES_ZH:
+        found = re.fullmatch(pattern, message.strip(), re.S)
+        if found:
+            return chinese.format(**{k: v or "" for k, v in found.groupdict().items()})
+    return message
+
 
 def note_text(event: dict, lang: str) -> str:
     """A note from a run's log in the page's language: by its code and details where it has them, else by its
@@ -681,6 +709,8 @@ def t(key: str, lang: str | None = "en", **values) -> str:
 
 def finding_text(finding: dict, lang: str) -> str:
     """A data-doctor finding in the page's language (the core's own sentence where no translation fits)."""
+    if finding["code"] == "read_note":
+        return read_note_text(finding["message"], lang)
     template = FINDINGS_ZH.get(finding["code"]) if normalize(lang) == "zh-CN" else None
     if template is None:
         return finding["message"]

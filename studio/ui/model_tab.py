@@ -11,7 +11,8 @@ import torch
 from .. import models, training
 from ..config import METHODS, DataConfig, ModelConfig, TrainConfig
 from ..presets import DEFAULT_PRESET, PRESETS, build_config, default_freeze_layers
-from .context import Studio, Unavailable, cached_choice, cached_model_config, model_readiness, usable_readers
+from .context import (Studio, Unavailable, cached_choice, cached_model_config, model_readiness, toast_errors,
+                      usable_readers)
 from .estimate import calibration, estimate_run
 from .i18n import I18N, device_words, duration_text, language_name, plain, t
 
@@ -369,6 +370,7 @@ class ModelTab:
         def on_estimate(*values):
             return estimate_text(*values, runs_dir=self.studio.runs_dir)
 
+        @toast_errors
         def on_folder(folder, lang):
             picked, message = use_folder(folder, lang)
             return (gr.update(**picked) if picked else gr.skip()), message

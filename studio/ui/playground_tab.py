@@ -9,7 +9,7 @@ import gradio as gr
 from .. import data
 from ..inference import InferenceError, load_classifier
 from ..runs import list_runs
-from .context import Studio, model_label
+from .context import Studio, model_label, toast_errors
 from .i18n import I18N, plain, t
 
 EXAMPLE_COUNT = 8
@@ -132,12 +132,14 @@ class PlaygroundTab:
     def wire(self, lang: gr.Radio, run_key: gr.State, viewed_run: gr.State) -> None:
         studio = self.studio
 
+        @toast_errors
         def on_classify(run_id, text, lang):
             return classify_text(studio, run_id, text, lang)
 
         def on_run(run_id):
             return gr.update(samples=[[text] for text in example_texts(studio, run_id)]), None, ""
 
+        @toast_errors
         def on_file(run_id, path, lang):
             return classify_upload(studio, run_id, path, lang)
 

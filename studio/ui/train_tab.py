@@ -19,7 +19,7 @@ from ..metrics import warning_text
 from ..presets import DEFAULT_PRESET
 from ..presets import build_config as build_run_config
 from ..runs import list_runs
-from .context import Studio, model_readiness
+from .context import Studio, model_readiness, toast_errors
 from .estimate import record_estimate, remaining_seconds
 from .i18n import I18N, STRINGS, device_words, duration_text, finding_text, note_text, plain, plot_words, t
 from .model_tab import (SETTING_NAMES, RunChoices, advice_text, estimate_speed, model_facts, sample_texts,
@@ -498,6 +498,7 @@ class TrainTab:
         studio = self.studio
         names, components = list(model_settings), list(model_settings.values())
 
+        @toast_errors
         def on_start(view, *values):
             *values, run_name, lang = values
             message, shown, _ = start_training(studio, view, RunChoices.named(names, values), run_name, lang)
@@ -505,16 +506,20 @@ class TrainTab:
                 return message, gr.skip(), gr.skip(), gr.skip()
             return message, shown, shown, gr.Timer(TICK_SECONDS)
 
+        @toast_errors
         def on_stop(run_id, lang):
             return stop_training(studio, run_id, lang, keep=False)
 
+        @toast_errors
         def on_stop_keep(run_id, lang):
             return stop_training(studio, run_id, lang, keep=True)
 
+        @toast_errors
         def on_restart(run_id, lang):
             message, new = restart_run(studio, run_id, lang)
             return (message, new, new, gr.Timer(TICK_SECONDS)) if new else (message, gr.skip(), gr.skip(), gr.skip())
 
+        @toast_errors
         def on_resume(run_id, lang):
             message, resumed = resume_run(studio, run_id, lang)
             return (message, resumed, resumed, gr.Timer(TICK_SECONDS)) if resumed else \

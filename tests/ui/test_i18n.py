@@ -108,3 +108,25 @@ def test_a_run_followed_in_chinese_shows_no_english(tmp_path):
     changes = train_tab.poll(studio, run.id, None, "zh-CN")
     for part in ("status", "progress", "device", "log"):
         assert not english_words(changes[part]), (part, changes[part])
+
+
+def test_an_unforeseen_error_reaches_the_page_as_a_sentence_in_its_language():
+    import gradio as gr
+    from studio.ui.context import toast_errors
+
+    @toast_errors
+    def handler(value, lang):
+        raise KeyError("internal detail")
+    with pytest.raises(gr.Error) as chinese:
+        handler(1, "zh-CN")
+    assert "服务器出了点问题" in chinese.value.message and "internal detail" not in chinese.value.message
+    with pytest.raises(gr.Error) as english:
+        handler(1, "en")
+    assert "Something went wrong" in english.value.message
+
+
+def test_notes_on_how_a_file_was_read_are_translated():
+    finding = {"code": "read_note", "severity": "info",
+               "message": "Removed stray byte-order marks (invisible \\ufeff characters) from the values."}
+    assert "字节顺序标记" in i18n.finding_text(finding, "zh-CN")
+    assert i18n.finding_text(finding, "en") == finding["message"]
