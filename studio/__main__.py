@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("--runs-dir", default="runs")
     ls.add_argument("--json", action="store_true")
 
+    mo = sub.add_parser("models", help="which base models can be used now, and whether they read a data file")
+    mo.add_argument("file", nargs="?", help="a data file: report the share of its tokens each usable model cannot read")
+    mo.add_argument("--text-column")
+    mo.add_argument("--model", action="append", help="a hub id or model folder to check besides the catalog")
+    mo.add_argument("--json", action="store_true")
+
     # Their options are the web apps' own (see `studio serve --help`): main() hands them over before parsing.
     sub.add_parser("serve", add_help=False, help="start the studio in the browser (options: studio serve --help)")
     sub.add_parser("demo", add_help=False, help="serve a demo of one trained run (options: studio demo --help)")
@@ -310,6 +316,47 @@ def cmd_runs(a) -> int:
     return 0
 
 
+AVAILABILITY_WORDS = {"bundled": "ships with the studio", "folder": "folder on this machine",
+                      "cached": "downloaded before, on this machine", "hub": "downloads from the hub when used",
+                      "offline": "not on this machine and the hub cannot be reached",
+                      "missing_folder": "no such folder", "not_a_model": "not a usable model folder"}
+
+
+def cmd_models(a) -> int:
+    """The catalog (and --model names): where each loads from right now; with a file, the [UNK] share per model."""
+    from . import data, models
+    texts = []
+    if a.file:
+        report = data.inspect(a.file, a.text_column)
+        if report.text_column:
+            texts = [str(t) for t in data.read_table(a.file).frame[report.text_column].dropna().head(200)]
+    rows = []
+    for name in [e.key for e in models.CATALOG] + list(a.model or []):
+        found = models.availability(name)
+        share = None
+        if found.usable and texts:
+            try:
+                share = models.unknown_share(models.load_tokenizer(name), texts)
+            except models.ModelError:
+                share = None
+        rows.append({"model": name, "state": found.state, "usable": found.usable, "unknown_share": share,
+                     "reads_the_data": None if not texts or not found.usable else
+                     (share is None or share < models.UNREADABLE_SHARE)})
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        mark = "ok" if r["usable"] else "--"
+        reads = ""
+        if r["unknown_share"] is not None:
+            reads = f"  [UNK] {r['unknown_share']:.0%}{'' if r['reads_the_data'] else ': cannot read this data'}"
+        print(f"{mark}  {r['model']:<32} {AVAILABILITY_WORDS[r['state']]}{reads}")
+    if texts and not any(r["reads_the_data"] for r in rows):
+        print("No usable model reads this data: connect to the internet once and pick a model for its language "
+              "(e.g. bert-base-chinese), or pass a model folder you have with --model.")
+    return 0
+
+
 def web(command: str, argv: list[str]) -> int:
     """`serve` and `demo`: the web apps, with their own options and messages."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -328,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     from .data import DataError
     from .inference import InferenceError
     from .models import ModelError
-    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs}
+    commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs,
+                "models": cmd_models}
     try:
         a = _parser().parse_args(argv)
         return commands[a.command](a)
