@@ -404,9 +404,8 @@ class ModelTab:
 
         def on_data(view, name, lang):
             suggested = suggested_max_length(view, model_facts(name).get("max_positions", 512))
-            hint = t("max_length_hint", lang, p50=view["token_lengths"]["p50"], p95=view["token_lengths"]["p95"],
-                     suggested=suggested) if suggested else ""
-            return (gr.update(value=suggested) if suggested else gr.skip(), hint, model_note(name, view, lang))
+            return (gr.update(value=suggested) if suggested else gr.skip(), max_length_hint(view, name, lang),
+                    model_note(name, view, lang))
 
         for trigger in (self.model_choice.change, self.method.change, self.freeze_depth.change, self.lora_rank.change,
                         data_state.change):
@@ -437,7 +436,7 @@ class ModelTab:
                 self.batch_size, self.max_length, self.evals_per_epoch]
 
     def relabel_outputs(self) -> list:
-        return [self.trainable, self.note, self.preset_note, self.estimate, self.model_choice]
+        return [self.trainable, self.note, self.preset_note, self.estimate, self.model_choice, self.max_length_hint]
 
 
 def preset_note(preset: str, lang: str) -> str:
@@ -451,4 +450,13 @@ def relabel(name, method, freeze_layers, lora_r, preset, epochs, batch_size, max
     return (trainable_text(choice, lang), model_note(name, view, lang), preset_note(preset, lang),
             estimate_text(name, method, freeze_layers, lora_r, view, epochs, batch_size, max_length,
                           evals_per_epoch, lang, runs_dir=runs_dir),
-            gr.update(choices=model_choices(name, lang)))
+            gr.update(choices=model_choices(name, lang)), max_length_hint(view, name, lang))
+
+
+def max_length_hint(view: dict | None, name: str, lang: str) -> str:
+    """How long the texts are and the max length suggested for them, in the page's language."""
+    suggested = suggested_max_length(view, model_facts(name).get("max_positions", 512))
+    if not suggested:
+        return ""
+    return t("max_length_hint", lang, p50=view["token_lengths"]["p50"], p95=view["token_lengths"]["p95"],
+             suggested=suggested)
