@@ -21,7 +21,7 @@ def run_choices(studio: Studio) -> list[tuple[str, str]]:
     """Finished runs that saved a model, newest first, as (label, run id)."""
     choices = []
     for run in list_runs(studio.runs_dir):
-        if run.state != "finished" or not run.has_model():
+        if run.state not in ("finished", "stopped") or not run.has_model():  # stopped: the best model was kept
             continue
         row = run.summary()
         accuracy = f" · {row['test_accuracy']:.0%}" if row["test_accuracy"] is not None else ""

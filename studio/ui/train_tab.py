@@ -22,7 +22,7 @@ from ..runs import list_runs
 from .context import Studio, model_readiness, toast_errors
 from .estimate import record_estimate, remaining_seconds
 from .i18n import I18N, STRINGS, device_words, duration_text, finding_text, note_text, plain, plot_words, t
-from .model_tab import (SETTING_NAMES, RunChoices, advice_text, estimate_speed, model_facts, sample_texts,
+from .model_tab import (RunChoices, advice_text, estimate_speed, model_facts, sample_texts,
                         unavailable_text)
 
 TICK_SECONDS = 1.0

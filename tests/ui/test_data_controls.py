@@ -82,3 +82,28 @@ def test_the_upload_takes_any_file_kind_and_the_reader_answers(tmp_path, tiny_mo
                     encoding="utf-8")
     view = data_tab.analyse(str(path))
     assert view["rows"] == 60 or view["findings"][0]["message"]  # read, or the reader's sentence
+
+
+def test_parsing_is_one_at_a_time_per_session_and_parallel_across_sessions():
+    import threading
+    from types import SimpleNamespace
+    slot = data_tab.parsing_slot
+    first_a = slot(SimpleNamespace(session_hash="a")).__enter__()  # user a is reading a big file
+    b_done, a_again = threading.Event(), threading.Event()
+
+    def other_user():
+        with slot(SimpleNamespace(session_hash="b")):
+            b_done.set()
+
+    def same_user():
+        with slot(SimpleNamespace(session_hash="a")):
+            a_again.set()
+
+    threading.Thread(target=other_user).start()
+    waiting = threading.Thread(target=same_user)
+    waiting.start()
+    assert b_done.wait(30)             # another user's file is read meanwhile
+    assert not a_again.is_set()        # the same user's second file waits for the first
+    first_a.__exit__(None, None, None)
+    waiting.join(30)
+    assert a_again.is_set()
