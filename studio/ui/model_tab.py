@@ -13,7 +13,7 @@ from ..config import METHODS, DataConfig, ModelConfig, TrainConfig
 from ..presets import DEFAULT_PRESET, PRESETS, build_config, default_freeze_layers
 from .context import (Studio, Unavailable, cached_choice, cached_model_config, model_readiness, toast_errors,
                       usable_readers)
-from .estimate import calibration, estimate_run
+from ..estimate import calibration, estimate_run
 from .i18n import I18N, device_words, duration_text, language_name, plain, t
 
 PRESET_FIELDS = ("learning_rate", "epochs", "batch_size", "patience", "evals_per_epoch")  # what a preset fills in

@@ -20,7 +20,7 @@ from ..presets import DEFAULT_PRESET
 from ..presets import build_config as build_run_config
 from ..runs import list_runs
 from .context import Studio, model_readiness, toast_errors
-from .estimate import record_estimate, remaining_seconds
+from ..estimate import record_estimate, remaining_seconds
 from .i18n import I18N, STRINGS, device_words, duration_text, finding_text, note_text, plain, plot_words, t
 from .model_tab import (RunChoices, advice_text, estimate_speed, model_facts, sample_texts,
                         unavailable_text)

@@ -1,4 +1,4 @@
-"""A rough estimate of a run's time and memory before it starts. Plain arithmetic, no gradio.
+"""A run's time and memory before it starts, calibrated by this machine's own measured pace. Plain arithmetic.
 
 The anchor is a measurement (bench/run.py, a quiet 2-core CPU): all-MiniLM-L6-v2 (6 layers, 384
 wide), full fine-tuning on sst2 sentences of about 13 tokens. Per sample that is a fixed part (the
@@ -14,7 +14,11 @@ is taken as ten times the CPU. Good to a factor of two, not better.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+from .runs import list_runs
 
 REF_WORK = 6 * 384 ** 2          # layers x width^2 of the measured model
 REF_PARAMS = 22.7e6              # its parameters
@@ -87,8 +91,6 @@ CALIBRATION_RUNS = 3              # the newest runs with both an estimate and me
 
 def record_estimate(run_dir, samples_per_s: float, seconds: float, device: str) -> None:
     """Keep the estimate shown when a run started, so later estimates can learn from how far off it was."""
-    import json
-    from pathlib import Path
     path = Path(run_dir) / ESTIMATE_FILE
     try:
         path.write_text(json.dumps({"samples_per_s": samples_per_s, "seconds": seconds, "device": device}),
@@ -107,9 +109,6 @@ def measured_speed(events: list[dict]) -> float | None:
 def calibration(runs_dir, device: str) -> float | None:
     """How many times longer than estimated this machine's recent runs took per text (the median of the newest
     few), or None before any run measured one. Estimates are multiplied by it."""
-    import json
-    from pathlib import Path
-    from ..runs import list_runs
     ratios = []
     for run in list_runs(runs_dir):
         try:

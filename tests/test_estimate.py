@@ -1,7 +1,7 @@
 """The time estimate against runs measured in BENCHMARKS.md (it promises a factor of two)."""
 import pytest
 
-from studio.ui.estimate import estimate_run
+from studio.estimate import estimate_run
 
 MINILM = dict(layers=6, width=384, total_params=22_700_000, trainable_params=11_000_000, method="full",
               freeze_layers=0, longest_tokens=40)
@@ -42,7 +42,7 @@ def test_freezing_and_smaller_data_take_less_time():
 def test_calibration_learns_from_the_machines_last_runs(tmp_path):
     from studio.config import DataConfig, RunConfig
     from studio.runs import Run
-    from studio.ui.estimate import calibration, record_estimate
+    from studio.estimate import calibration, record_estimate
     assert calibration(tmp_path, "cpu") is None  # no run yet: the estimate says it is not calibrated
     run = Run.create(tmp_path, RunConfig(data=DataConfig(train_file="x.csv")))
     record_estimate(run.path, samples_per_s=400.0, seconds=10.0, device="cpu")
@@ -53,7 +53,7 @@ def test_calibration_learns_from_the_machines_last_runs(tmp_path):
 
 
 def test_the_time_left_follows_the_measured_pace():
-    from studio.ui.estimate import remaining_seconds
+    from studio.estimate import remaining_seconds
     steps = [{"step": s, "time": 100.0 + 2 * s} for s in range(1, 11)]  # 2 s a step
     assert remaining_seconds(steps, 20) == 20.0
     slower = steps + [{"step": s, "time": 120.0 + 4 * (s - 10)} for s in range(11, 40)]  # 4 s a step lately
