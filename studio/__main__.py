@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from .config import METHODS, ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
+from .knobs import HELP
 
 EXIT_BAD_INPUT = 2
 
@@ -52,8 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--validation-file")
     tr.add_argument("--text-column")
     tr.add_argument("--label-column")
-    tr.add_argument("--split-column", help="a column saying train / validation / test for each row")
-    tr.add_argument("--encoding")
+    tr.add_argument("--split-column", help=HELP["split_column"])
+    tr.add_argument("--encoding", help=HELP["encoding"])
     tr.add_argument("--model", default=None, help="catalog name, hub id or local folder (default: the bundled model)")
     tr.add_argument("--method", choices=METHODS, help="auto (default): full fine-tuning or the head alone, chosen "
                     "from the data when training starts; full; freeze (see --freeze); lora (see --lora)")
@@ -62,16 +63,16 @@ def _parser() -> argparse.ArgumentParser:
                      "head only); implies --method freeze")
     how.add_argument("--lora", type=int, metavar="R", help="train LoRA adapters of rank R instead of the whole model; "
                      "implies --method lora")
-    tr.add_argument("--preset", default=None, help="quick, balanced (default) or best")
-    tr.add_argument("--epochs", type=float)
-    tr.add_argument("--lr", type=float, help="learning rate")
-    tr.add_argument("--batch-size", type=int)
-    tr.add_argument("--max-length", type=int)
-    tr.add_argument("--patience", type=int, help="evaluations without improvement before stopping (0: never)")
-    tr.add_argument("--class-weights", action="store_true", help="weight the loss against class imbalance")
-    tr.add_argument("--seed", type=int)
+    tr.add_argument("--preset", default=None, help=HELP["preset"])
+    tr.add_argument("--epochs", type=float, help=HELP["epochs"])
+    tr.add_argument("--lr", type=float, help=HELP["learning_rate"])
+    tr.add_argument("--batch-size", type=int, help=HELP["batch_size"])
+    tr.add_argument("--max-length", type=int, help=HELP["max_length"])
+    tr.add_argument("--patience", type=int, help=HELP["patience"])
+    tr.add_argument("--class-weights", action="store_true", help=HELP["class_weights"])
+    tr.add_argument("--seed", type=int, help=HELP["seed"])
     tr.add_argument("--device", help="auto (default), cpu, cuda or mps")
-    tr.add_argument("--max-rows", type=int, help="train on a stratified sample of this many rows")
+    tr.add_argument("--max-rows", type=int, help=HELP["max_rows"])
     tr.add_argument("--devices", type=int, help="train on N processes, one per GPU (or N CPU processes), through "
                     "torchrun; --batch-size is then the batch of all of them together")
     tr.add_argument("--runs-dir", default="runs")
@@ -94,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("runs", help="list training runs")
     ls.add_argument("--runs-dir", default="runs")
     ls.add_argument("--json", action="store_true")
+
+    mo = sub.add_parser("models", help="which base models can be used now, and whether they read a data file")
+    mo.add_argument("file", nargs="?", help="a data file: report the share of its tokens each usable model cannot read")
+    mo.add_argument("--text-column")
+    mo.add_argument("--model", action="append", help="a hub id or model folder to check besides the catalog")
+    mo.add_argument("--json", action="store_true")
 
     # Their options are the web apps' own (see `studio serve --help`): main() hands them over before parsing.
     sub.add_parser("serve", add_help=False, help="start the studio in the browser (options: studio serve --help)")
@@ -465,6 +472,47 @@ def cmd_runs(a) -> int:
     return 0
 
 
+AVAILABILITY_WORDS = {"bundled": "ships with the studio", "folder": "folder on this machine",
+                      "cached": "downloaded before, on this machine", "hub": "downloads from the hub when used",
+                      "offline": "not on this machine and the hub cannot be reached",
+                      "missing_folder": "no such folder", "not_a_model": "not a usable model folder"}
+
+
+def cmd_models(a) -> int:
+    """The catalog (and --model names): where each loads from right now; with a file, the [UNK] share per model."""
+    from . import data, models
+    texts = []
+    if a.file:
+        report = data.inspect(a.file, a.text_column)
+        if report.text_column:
+            texts = [str(t) for t in data.read_table(a.file).frame[report.text_column].dropna().head(200)]
+    rows = []
+    for name in [e.key for e in models.CATALOG] + list(a.model or []):
+        found = models.availability(name)
+        share = None
+        if found.usable and texts:
+            try:
+                share = models.unknown_share(models.load_tokenizer(name), texts)
+            except models.ModelError:
+                share = None
+        rows.append({"model": name, "state": found.state, "usable": found.usable, "unknown_share": share,
+                     "reads_the_data": None if not texts or not found.usable else
+                     (share is None or share < models.UNREADABLE_SHARE)})
+    if a.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        mark = "ok" if r["usable"] else "--"
+        reads = ""
+        if r["unknown_share"] is not None:
+            reads = f"  [UNK] {r['unknown_share']:.0%}{'' if r['reads_the_data'] else ': cannot read this data'}"
+        print(f"{mark}  {r['model']:<32} {AVAILABILITY_WORDS[r['state']]}{reads}")
+    if texts and not any(r["reads_the_data"] for r in rows):
+        print("No usable model reads this data: connect to the internet once and pick a model for its language "
+              "(e.g. bert-base-chinese), or pass a model folder you have with --model.")
+    return 0
+
+
 def web(command: str, argv: list[str]) -> int:
     """`serve` and `demo`: the web apps, with their own options and messages."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -484,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     from .inference import InferenceError
     from .models import ModelError
     commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs,
-                "resume": cmd_resume}
+                "resume": cmd_resume, "models": cmd_models}
     try:
         a = _parser().parse_args(argv)
         return commands[a.command](a)

@@ -334,3 +334,120 @@ def merge_for_saving(model: nn.Module) -> nn.Module:
     if hasattr(model, "merge_and_unload"):
         return model.merge_and_unload()
     return model
+
+
+# --- can a model be used right now, and can it read the data? ----------------------------------
+# The hub is asked at most every few minutes; a refused or silent port answers within HUB_TIMEOUT_S.
+HUB_CHECK_SECONDS = 300
+HUB_TIMEOUT_S = 2.0
+# Above this share of [UNK] tokens a model cannot read the text (the bundled English WordPiece model gives
+# 60-90% on Chinese reviews); the data doctor warns from 5%.
+UNREADABLE_SHARE = 0.3
+USABLE = ("bundled", "folder", "cached", "hub")
+_hub_checked: dict[str, tuple[float, bool]] = {}
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a model can be loaded now, and from where: bundled, folder, cached (the local Hugging Face cache),
+    hub (downloadable now); or why not: missing_folder, not_a_model, offline (not cached, hub out of reach)."""
+    name: str
+    state: str
+    source: str
+
+    @property
+    def usable(self) -> bool:
+        return self.state in USABLE
+
+
+def hub_offline_mode() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or \
+        os.environ.get("TRANSFORMERS_OFFLINE", "") not in ("", "0")
+
+
+def hub_reachable() -> bool:
+    """Whether the model hub answers on its port (checked at most every few minutes; 2 s at worst).
+    A proxy counts as reachable: it may get through where a direct connection cannot."""
+    import socket
+    import time
+    from urllib.parse import urlparse
+    if hub_offline_mode():
+        return False
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    host = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+    checked_at, ok = _hub_checked.get(host, (0.0, False))
+    if time.monotonic() - checked_at < HUB_CHECK_SECONDS:
+        return ok
+    try:
+        socket.create_connection((host, 443), timeout=HUB_TIMEOUT_S).close()
+        ok = True
+    except OSError:
+        ok = False
+    _hub_checked[host] = (time.monotonic(), ok)
+    return ok
+
+
+def looks_like_folder(name: str) -> bool:
+    """A name the user meant as a folder on this machine (absolute, ./relative or ~), not a hub id."""
+    name = (name or "").strip()
+    return os.path.isabs(name) or name.startswith((".", "~")) or Path(os.path.expanduser(name)).is_dir()
+
+
+def in_local_cache(repo_id: str) -> bool:
+    """Whether the Hugging Face cache on this machine already holds the model's config and safetensors weights."""
+    from huggingface_hub import try_to_load_from_cache
+    try:
+        def cached(filename: str) -> bool:
+            return isinstance(try_to_load_from_cache(repo_id, filename), str)
+        return cached("config.json") and (cached("model.safetensors") or cached("model.safetensors.index.json"))
+    except Exception:  # an id the cache cannot even name (spaces, odd characters): not there
+        return False
+
+
+def availability(name: str) -> Availability:
+    """Where `name` would load from right now, without loading it (a folder look, a cache look, one port check)."""
+    name = (name or DEFAULT_MODEL).strip()
+    source = resolve(name)
+    entry = _BY_KEY.get(name)
+    if entry and entry.source == "bundled":
+        return Availability(name, "bundled", source)
+    if not entry and looks_like_folder(name):
+        folder = Path(source)
+        if not folder.is_dir():
+            return Availability(name, "missing_folder", source)
+        try:
+            check_weights(source)
+        except ModelError:
+            return Availability(name, "not_a_model", source)
+        return Availability(name, "folder", source)
+    if in_local_cache(source):
+        return Availability(name, "cached", source)
+    return Availability(name, "hub" if hub_reachable() else "offline", source)
+
+
+def unknown_share(tokenizer, texts: list[str]) -> float | None:
+    """The share of tokens the tokenizer maps to its unknown token ([UNK]) over `texts`; None when it has none
+    (byte-level vocabularies such as RoBERTa's read every script)."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    texts = [str(t) for t in texts if str(t).strip()]
+    if unk is None or not texts:
+        return None
+    ids = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=256)["input_ids"]
+    total = sum(len(x) for x in ids)
+    return sum(x.count(unk) for x in ids) / total if total else None
+
+
+def has_cjk(texts: list[str]) -> bool:
+    """Whether the texts are mostly written in Chinese, Japanese or Korean characters."""
+    text = "".join(str(t) for t in texts)[:20000]
+    letters = [c for c in text if c.isalpha()]
+    cjk = sum(1 for c in letters if "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff")
+    return bool(letters) and cjk / len(letters) > 0.3
+
+
+def readers_of(cjk: bool) -> list[CatalogEntry]:
+    """Catalog models made for the data's script: Chinese or multilingual for CJK text, any for the rest."""
+    if cjk:
+        return [e for e in CATALOG if e.languages != "English"]
+    return list(CATALOG)

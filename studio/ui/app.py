@@ -28,7 +28,7 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None, device_t
     studio = Studio.create(runs_dir, default_model, device_type)
     with gr.Blocks(title="Text classifier studio") as app:
         with gr.Row(elem_id="studio-header", equal_height=True):
-            gr.Markdown(I18N("app_title"), elem_id="studio-title")
+            title = gr.Markdown(I18N("app_title"), elem_id="studio-title")
             lang = gr.Radio(LANGUAGES, value="en", label=I18N("language"), elem_id="language", scale=0, min_width=200)
         stored_run = gr.BrowserState(None, storage_key="studio-run")  # the run this browser showed, across refreshes
         with gr.Tabs(elem_id="studio-tabs") as tabs:
@@ -52,7 +52,9 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None, device_t
         model.wire(lang, data.state)
         reanalyse_inputs = [data.state, data.text_column, data.label_column, model.model_choice, model.max_length, lang]
         model.model_choice.change(data_tab.reanalyse, reanalyse_inputs, data.outputs)  # another tokenizer to measure
-        model.max_length.release(data_tab.reanalyse, reanalyse_inputs, data.outputs)
+        # The doctor's note on long texts counts the max length the run will use, also when the page set it.
+        model.max_length.change(data_tab.reanalyse_if_length_changed, reanalyse_inputs, data.outputs,
+                                trigger_mode="always_last", show_progress="hidden")
         train.wire(lang, stored_run, data.state, model.settings)
         model.estimate.change(lambda text: text, [model.estimate], [train.plan], show_progress="hidden")
         evaluate.wire(lang, train.viewed_run, train.run_key)
@@ -70,18 +72,20 @@ def build_app(runs_dir: str = "runs", default_model: str | None = None, device_t
                     show_progress="hidden")
         lang.change(lambda view, lang: data_tab.render(view, lang), [data.state, lang], data.outputs[1:],
                     show_progress="hidden")
-        lang.change(model_tab.relabel, [*relabel_model_inputs, lang], model.relabel_outputs(), show_progress="hidden")
+        lang.change(lambda *values: model_tab.relabel(*values, runs_dir=studio.runs_dir), [*relabel_model_inputs, lang],
+                    model.relabel_outputs(), show_progress="hidden")
 
         def on_load(remembered, *settings):
             *settings, lang = settings
             run_id = studio.run_to_show(remembered)
             table, choices = runs_tab.table_and_choices(studio, None, lang)
             return (lang, run_id, run_id, playground_tab.refresh(studio, None), table, choices,
-                    *model_tab.relabel(*settings, lang))
+                    *model_tab.relabel(*settings, lang, runs_dir=studio.runs_dir),
+                    gr.update(elem_classes=["studio-loaded"]))  # a mark browser tests wait for
 
         app.load(on_load, [stored_run, *relabel_model_inputs, lang],
                  [lang, train.viewed_run, stored_run, playground.run, runs.table, runs.selected,
-                  *model.relabel_outputs()], js=LOAD_JS)
+                  *model.relabel_outputs(), title], js=LOAD_JS)
     app.studio = studio
     app.tabs = {"data": data, "model": model, "train": train}  # for tests that drive the page's handlers
     return app

@@ -3,13 +3,11 @@ model look-ups."""
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import time
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlparse
 
 from .. import models, sample_data_path, training
 from ..card import model_label  # noqa: F401  (the tabs name models as the core does)
@@ -28,6 +26,8 @@ class Studio:
     sample_path: Path = SAMPLE_DATA
     downloads_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="studio-downloads-")))
     device_type: str = field(default_factory=lambda: training.pick_device().type)  # where the studio's runs train
+    start_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one Start at a time
+    recent_starts: dict = field(default_factory=dict, repr=False)  # settings -> (run id, when): repeats are one
 
     @classmethod
     def create(cls, runs_dir: str | Path, default_model: str | None = None, device_type: str | None = None) -> "Studio":
@@ -49,46 +49,38 @@ class Studio:
             return None
 
     def run_to_show(self, remembered: str | None = None) -> str | None:
-        """What a freshly opened page shows: the run training now, else the one it showed before, else the newest."""
+        """What a freshly opened page shows: the run training now, else the one it showed before, else the newest
+        finished run (never, by default, a failed run some other process left behind)."""
         active = self.manager.active_runs()
         if active:
             return active[0]
         if self.find_run(remembered):
             return remembered
-        latest = latest_run(self.runs_dir)
+        latest = latest_run(self.runs_dir, state="finished")
         return latest.id if latest else None
 
 
-# --- model look-ups, cached, and quick to refuse a hub model when the hub is out of reach ----------
-_hub_checked: dict[str, tuple[float, bool]] = {}
-HUB_CHECK_SECONDS = 300
+# --- model look-ups, cached, and quick to refuse a model that cannot load right now -------------
+class Unavailable(models.ModelError):
+    """A model that cannot be loaded on this machine now; `availability.state` says why (the page words it)."""
+
+    def __init__(self, availability: models.Availability) -> None:
+        self.availability = availability
+        super().__init__(f"{availability.name} cannot be used right now ({availability.state}).")
 
 
 def hub_reachable() -> bool:
-    """Whether the model hub answers on its port (checked at most every few minutes; 2 s at worst)."""
-    host = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
-    checked_at, ok = _hub_checked.get(host, (0.0, False))
-    if time.monotonic() - checked_at < HUB_CHECK_SECONDS:
-        return ok
-    try:
-        socket.create_connection((host, 443), timeout=2).close()
-        ok = True
-    except OSError:
-        ok = False
-    _hub_checked[host] = (time.monotonic(), ok)
-    return ok
+    return models.hub_reachable()
 
 
-def check_reachable(name: str) -> None:
-    """Refuse at once a hub model the machine cannot download (the hub client would retry for half a minute)."""
-    if Path(models.resolve(name)).exists() or os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0"):
-        return
-    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
-        return  # a proxy may reach what a direct connection cannot: let the download try
-    if not hub_reachable():
-        raise models.ModelError(f"{name} would be downloaded from the Hugging Face model hub, which this machine "
-                                f"cannot reach right now (offline?); use the bundled {models.DEFAULT_MODEL} or a "
-                                "model folder on this machine.")
+def check_reachable(name: str) -> models.Availability:
+    """Refuse at once a model that cannot load (the hub client would retry for half a minute)."""
+    found = models.availability(name)
+    if found.state == "offline" and not models.hub_offline_mode() and hub_reachable():
+        found = models.Availability(found.name, "hub", found.source)  # a test or a proxy says the hub answers
+    if not found.usable and found.state != "not_a_model":  # a folder that is no model: the loader says what is wrong
+        raise Unavailable(found)
+    return found
 
 
 @lru_cache(maxsize=8)
@@ -119,3 +111,63 @@ def cached_model_config(name: str):
 def cached_choice(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
     check_reachable(name)
     return _choice(name, method, freeze_layers, lora_r, num_labels)
+
+
+@lru_cache(maxsize=64)
+def _unknown_share(name: str, texts: tuple[str, ...]) -> float | None:
+    return models.unknown_share(_tokenizer(name), list(texts))
+
+
+def model_readiness(name: str, texts: list[str] | None) -> dict:
+    """Whether `name` can load now and read the data's language, as plain values:
+    state (models.Availability.state), usable, share ([UNK] share on a sample, or None), cjk, readable."""
+    name = (name or "").strip() or models.DEFAULT_MODEL
+    found = models.availability(name)
+    if found.state == "offline" and hub_reachable():
+        found = models.Availability(found.name, "hub", found.source)
+    texts = [str(t) for t in (texts or []) if str(t).strip()][:200]
+    cjk = models.has_cjk(texts)
+    share = None
+    if found.usable and texts:
+        try:
+            share = _unknown_share(name, tuple(texts))
+        except Exception:  # a tokenizer that cannot load: the Model tab says why
+            share = None
+    readable = share is None or share < models.UNREADABLE_SHARE
+    return {"name": name, "state": found.state, "usable": found.usable, "share": share, "cjk": cjk,
+            "readable": found.usable and readable}
+
+
+def usable_readers(besides: str | None = None) -> list[str]:
+    """Chinese and multilingual catalog models that can load now: what to suggest for text a model cannot read."""
+    names = []
+    for entry in models.readers_of(cjk=True):
+        if entry.key == besides:
+            continue
+        state = models.availability(entry.key).state
+        if state in models.USABLE or (state == "offline" and hub_reachable()):
+            names.append(entry.key)
+    return names
+
+
+def toast_errors(handler):
+    """A handler whose unforeseen error reaches the page as a sentence in its language (a Gradio toast), never as
+    a bare "Error" or an English exception. The page's language is the handler's last "en"/"zh-CN" argument."""
+    import functools
+    import traceback
+
+    import gradio as gr
+
+    from .i18n import normalize, t
+
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as err:
+            traceback.print_exc()  # for whoever runs the studio; the page gets one sentence
+            lang = next((a for a in reversed(args) if isinstance(a, str) and normalize(a) == a), "en")
+            raise gr.Error(t("unexpected_error", lang, error=type(err).__name__)) from None
+    return wrapper

@@ -9,7 +9,7 @@ import pandas as pd
 from .. import plots
 from ..metrics import summarize, warning_text
 from .context import Studio
-from .i18n import I18N, plot_words, t
+from .i18n import I18N, plain, plot_words, t
 
 MAX_MISTAKES = 200
 
@@ -93,7 +93,7 @@ def header_markdown(view: dict, lang: str) -> str:
     if view["run_id"] is None:
         return ""
     run = f"{view['name']} ({view['run_id']})" if view["name"] else view["run_id"]
-    return t("eval_header", lang, run=run)
+    return t("eval_header", lang, run=plain(run))
 
 
 def mistakes_markdown(view: dict, lang: str) -> str:

@@ -13,7 +13,12 @@ stay in the language the page was opened in.
 """
 from __future__ import annotations
 
+import html
+import re
+
 import gradio as gr
+
+from ..knobs import HELP
 
 LANGUAGES = [("English", "en"), ("中文", "zh-CN")]
 
@@ -138,11 +143,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "method_head_only": ("Head only", "仅训练输出层"),
     "method_frozen": ("{n} layers frozen", "冻结 {n} 层"),
     "freeze_depth": ("Layers to freeze", "冻结的层数"),
-    "freeze_depth_info": ("For \"Freeze bottom layers\": how many bottom layers stay as they are; at the maximum only "
-                          "the new output layer trains.", "用于“冻结底层”：保持不变的底层数量；设为最大值时只训练新的输出层。"),
+    "freeze_depth_info": (HELP["freeze_layers"], "用于“冻结底层”：保持不变的底层数量；设为最大值时只训练新的输出层。"),
     "lora_rank": ("LoRA rank", "LoRA 秩"),
-    "lora_rank_info": ("For LoRA: the size of the add-on matrices; higher learns more and uses more memory. 8 is a good "
-                       "start.", "用于 LoRA：附加矩阵的大小；越大学得越多，也越占内存。8 是不错的起点。"),
+    "lora_rank_info": (HELP["lora_r"], "用于 LoRA：代替模型自身权重参与训练的小附加矩阵的大小；越大学得越多，也越占内存。8 是不错的起点。"),
     "model_trainable": ("**Trainable parameters: {trainable} of {total} ({share})**",
                         "**可训练参数**：{total} 个中的 {trainable} 个（{share}）"),
     "model_trainable_auto": ("Counted for full fine-tuning: with Auto, the method is chosen from your data when "
@@ -161,31 +164,30 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "**最佳**：训练最久，争取最后几个点的准确率：最多过 12 遍。"),
     "advanced": ("Advanced settings (filled in by the preset)", "高级设置（由预设自动填写）"),
     "learning_rate": ("Learning rate", "学习率"),
-    "learning_rate_info": ("How big each correction step is. Too high: training jumps around; too low: it crawls.",
+    "learning_rate_info": (HELP["learning_rate"],
                            "每一步修正的幅度。太高：训练会来回震荡；太低：进展缓慢。"),
     "epochs": ("Epochs", "轮数"),
-    "epochs_info": ("How many times the model reads all training rows.", "模型把全部训练数据读几遍。"),
+    "epochs_info": (HELP["epochs"], "模型把全部训练数据读几遍。"),
     "batch_size": ("Batch size", "批大小"),
-    "batch_size_info": ("Texts per step. Lower it if memory runs out.", "每一步处理的文本数。内存不够时调小。"),
+    "batch_size_info": (HELP["batch_size"], "每一步处理的文本数。内存不够时调小。"),
     "max_length": ("Max length (tokens)", "最大长度（词元）"),
-    "max_length_info": ("Longer texts are cut here. Longer costs time and memory.", "更长的文本会在这里被截断。越长越费时间和内存。"),
+    "max_length_info": (HELP["max_length"], "文本超过这么多词元（token，一个词或词的一部分）就会被截断。越长越费时间和内存。"),
     "max_length_hint": ("Half of your texts are within {p50} tokens and 95% within {p95}; max length was set to {suggested}.",
                         "一半的文本在 {p50} 个词元以内，95% 在 {p95} 个以内；最大长度已设为 {suggested}。"),
     "warmup": ("Warm-up share", "预热比例"),
-    "warmup_info": ("The share of training spent slowly raising the learning rate.", "训练开始时逐步提高学习率所占的比例。"),
+    "warmup_info": (HELP["warmup_ratio"], "训练开始时逐步提高学习率所占的比例，让最初几步不至于破坏模型已有的知识。"),
     "weight_decay": ("Weight decay", "权重衰减"),
-    "weight_decay_info": ("A gentle pull towards small weights, against overfitting.", "把权重轻轻拉向较小的值，防止过拟合。"),
+    "weight_decay_info": (HELP["weight_decay"], "每一步都把权重轻轻拉向零，防止模型死记训练数据。"),
     "patience": ("Early-stopping patience", "提前停止的耐心"),
-    "patience_info": ("Stop after this many checks without improvement (0: never stop early).",
+    "patience_info": (HELP["patience"],
                       "连续这么多次检查没有提升就停止（0：从不提前停止）。"),
     "evals_per_epoch": ("Checks per epoch", "每轮检查次数"),
-    "evals_per_epoch_info": ("How many times per pass the model is checked on the validation rows; early stopping "
-                             "counts these checks.", "每读完一遍数据，在验证集上检查几次；提前停止按这些检查计数。"),
+    "evals_per_epoch_info": (HELP["evals_per_epoch"], "每读完一遍数据，在验证集上检查几次；提前停止按这些检查计数。"),
     "class_weights": ("Class weights", "类别权重"),
-    "class_weights_info": ("Count mistakes on rare labels more, when some labels have far fewer examples.",
+    "class_weights_info": (HELP["class_weights"],
                            "当某些标签的样本少得多时，更重视在稀有标签上的错误。"),
     "seed": ("Random seed", "随机种子"),
-    "seed_info": ("The same seed gives the same split and the same result.", "相同的种子得到相同的划分和结果。"),
+    "seed_info": (HELP["seed"], "相同的种子得到相同的划分和结果。"),
     "estimate_needs_data": ("The time and memory estimate appears once data is loaded.", "加载数据后，这里会显示时间和内存的估计。"),
     "estimate": ("⏱️ **Estimate (rough): about {time}** on {device} for {rows} training rows × {epochs} "
                  "(about {speed} texts per second), using about {memory} GB of memory. Early stopping can make it shorter.",
@@ -241,9 +243,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "progress_failed": ("Training failed; the reason is above.", "训练失败，原因见上方。"),
     "progress_cancelled": ("Stopped.", "已停止。"),
     "progress_interrupted": ("Interrupted.", "已中断。"),
-    "device_line": ("**Device:** {device} · {train} training rows, {validation} validation, {test} test · {labels} labels "
+    "device_line": ("**Device:** {device} · {train} training rows, {validation} validation, {test} test · {labels} "
                     "· {trainable} of {total} parameters trained",
-                    "**设备**：{device} · 训练 {train} 行，验证 {validation} 行，测试 {test} 行 · {labels} 个标签 "
+                    "**设备**：{device} · 训练 {train} 行，验证 {validation} 行，测试 {test} 行 · {labels} "
                     "· 训练 {total} 个参数中的 {trainable} 个"),
     "loss_plot": ("Loss: how wrong the model still is", "损失：模型还错多少"),
     "metric_plot": ("Scores on the validation rows", "验证集上的得分"),
@@ -401,6 +403,275 @@ STRINGS: dict[str, tuple[str, str]] = {
     "hours": ("{h} h {m} min", "{h} 小时 {m} 分"),
 }
 
+# --- model availability, stop and resume, the run shown, explanations, data controls ---
+STRINGS.update({
+    "avail_bundled": ("✅ ships with the studio", "✅ 随工作室附带"),
+    "avail_folder": ("✅ folder on this machine", "✅ 本机文件夹"),
+    "avail_cached": ("✅ downloaded before, on this machine", "✅ 已下载到本机"),
+    "avail_hub": ("☁️ downloads when first used", "☁️ 首次使用时下载"),
+    "avail_offline": ("⛔ not on this machine, no internet", "⛔ 本机没有，且无法联网"),
+    "avail_missing_folder": ("⛔ no such folder", "⛔ 文件夹不存在"),
+    "avail_not_a_model": ("⛔ not a usable model folder", "⛔ 不是可用的模型文件夹"),
+    "model_label": ("{model} ({size}M, {languages}) · {state}", "{model}（{size}M，{languages}）· {state}"),
+    "model_cannot_offline": ("{name} cannot be used right now: it is not on this machine and the model hub cannot be "
+                             "reached (no internet). Connect to the internet once and pick it again (it is then kept "
+                             "on this machine), or enter a model folder you have below.",
+                             "{name} 现在无法使用：本机没有这个模型，也连不上模型库（没有网络）。请联网一次后重新选择它"
+                             "（之后会保存在本机），或在下面填写你已有的模型文件夹。"),
+    "model_cannot_missing_folder": ("There is no folder at {name} on this machine; check the path, or pick a model "
+                                    "from the list.", "本机上没有 {name} 这个文件夹；请检查路径，或从列表中选择模型。"),
+    "model_cannot_not_a_model": ("{name} is not a model folder the studio can load: it needs the config.json and "
+                                 ".safetensors weights that save_pretrained writes.",
+                                 "{name} 不是工作室能加载的模型文件夹：需要 save_pretrained 写出的 config.json 和 "
+                                 ".safetensors 权重。"),
+    "model_ready_bundled": ("✅ Ships with the studio: it can be used right now, offline too.",
+                            "✅ 随工作室附带：现在就能用，离线也可以。"),
+    "model_ready_folder": ("✅ A model folder on this machine: it can be used right now.",
+                           "✅ 本机上的模型文件夹：现在就能用。"),
+    "model_ready_cached": ("✅ Downloaded before and kept on this machine: it can be used right now, offline too.",
+                           "✅ 之前已下载并保存在本机：现在就能用，离线也可以。"),
+    "model_ready_hub": ("☁️ Not on this machine yet: it is downloaded from the Hugging Face model hub when training "
+                        "starts (the hub can be reached now).",
+                        "☁️ 本机还没有：开始训练时会从 Hugging Face 模型库下载（现在可以连上）。"),
+    "model_cannot_read": ("⛔ **This model cannot read your data's language**: its vocabulary turns {share} of the "
+                          "tokens into [UNK] (\"unknown\"), so it would learn next to nothing. {advice}",
+                          "⛔ **这个模型读不懂你数据的语言**：它的词表把 {share} 的词元变成 [UNK]（“未知”），几乎学不到东西。"
+                          "{advice}"),
+    "model_pick_reader": ("Pick one that reads it and can be used now: {models}.",
+                          "请选择一个能读懂它、现在就能用的模型：{models}。"),
+    "model_no_reader": ("None of the Chinese or multilingual models is on this machine, and the model hub cannot be "
+                        "reached. Connect to the internet once and pick bert-base-chinese (it is then kept on this "
+                        "machine), or enter a folder holding a Chinese or multilingual model below.",
+                        "本机上没有任何中文或多语言模型，也连不上模型库。请联网一次并选择 bert-base-chinese"
+                        "（之后会保存在本机），或在下面填写一个存有中文或多语言模型的文件夹。"),
+    "model_folder": ("Or a model folder on this machine", "或者：本机上的模型文件夹"),
+    "model_folder_info": ("A folder written by save_pretrained (config.json, tokenizer and .safetensors weights).",
+                          "由 save_pretrained 写出的文件夹（含 config.json、分词器和 .safetensors 权重）。"),
+    "model_folder_use": ("Use this folder", "使用这个文件夹"),
+    "model_folder_empty": ("Type the path of a model folder first.", "请先输入模型文件夹的路径。"),
+    "model_folder_used": ("✅ Using the model in {folder}.", "✅ 已使用 {folder} 中的模型。"),
+    "glossary_title": ("What the words mean", "这些词是什么意思"),
+    "glossary": ("- **Token:** the piece of text a model reads at a time: a word, or part of a long word. "
+                 "\"Max length\" counts tokens.\n"
+                 "- **[UNK]:** the token a model uses for text its vocabulary does not contain. A model that turns "
+                 "much of your text into [UNK] cannot read it (e.g. an English model on Chinese).\n"
+                 "- **Epoch:** one pass over all training rows.\n"
+                 "- **Learning rate:** how far each training step moves the model's weights.\n"
+                 "- **Warm-up share:** the first part of training, where the learning rate rises slowly from zero.\n"
+                 "- **Weight decay:** a small pull of every weight towards zero, against memorising the training rows.\n"
+                 "- **LoRA rank:** the size of the small add-on matrices LoRA trains; 8 is plenty for most tasks.\n"
+                 "- **Accuracy:** the share of texts labelled right.\n"
+                 "- **Macro-F1:** a score from 0 to 1 that averages how well each label is found, so a rare label "
+                 "counts as much as a common one; it exposes a model that ignores small labels.\n"
+                 "- **\"(80% sure)\":** the model's own probability for the label it gives; the probabilities of all "
+                 "labels add up to 100%. It is not the model's accuracy, and a model can be confidently wrong.",
+                 "- **词元（token）**：模型每次读取的一小段文本：一个词，或长词的一部分。“最大长度”按词元计。\n"
+                 "- **[UNK]**：模型用来表示词表里没有的文字的词元。把大量文字变成 [UNK] 的模型读不懂你的数据"
+                 "（例如用英文模型读中文）。\n"
+                 "- **轮（epoch）**：把全部训练数据读一遍。\n"
+                 "- **学习率**：每一步训练对模型权重的改动幅度。\n"
+                 "- **预热比例**：训练的开头部分，学习率从零慢慢升高。\n"
+                 "- **权重衰减**：把每个权重轻轻拉向零，防止死记训练数据。\n"
+                 "- **LoRA 秩**：LoRA 训练的小附加矩阵的大小；大多数任务用 8 就够了。\n"
+                 "- **准确率**：文本被正确标注的比例。\n"
+                 "- **宏平均 F1**：0 到 1 的分数，对每个标签被找出的程度取平均，稀有标签与常见标签同样重要；"
+                 "它能揭示忽略小类别的模型。\n"
+                 "- **“（把握 80%）”**：模型对所给标签的自身概率；所有标签的概率加起来是 100%。它不是模型的准确率，"
+                 "模型也可能很有把握地答错。"),
+    "estimate_calibrated": ("(Scaled by the speed this machine measured in its recent runs.)",
+                            "（已按本机最近几次训练实测的速度校正。）"),
+    "estimate_uncalibrated": ("(Before the first run on this machine; the first steps of a run correct it.)",
+                              "（本机尚无训练记录；训练开始后会按前几步的实测速度校正。）"),
+    "device_cpu": ("CPU ({threads} threads)", "CPU（{threads} 个线程）"),
+    "device_gpu": ("GPU: {name}", "GPU：{name}"),
+    "device_mps": ("Apple GPU (MPS)", "苹果 GPU（MPS）"),
+    "one_label": ("1 label", "1 个标签"),
+    "labels_count": ("{n} labels", "{n} 个标签"),
+    "bad_learning_rate": ("The learning rate {value} cannot work; choose a number between 0.0000001 and 0.5, "
+                          "e.g. 0.0001.", "学习率 {value} 不可用；请选择 0.0000001 到 0.5 之间的数，例如 0.0001。"),
+    "bad_epochs": ("Epochs {value} cannot work; choose a number above 0, e.g. 3.", "轮数 {value} 不可用；请选择大于 0 的数，例如 3。"),
+    "bad_batch_size": ("Batch size {value} cannot work; choose a whole number from 1, e.g. 32.",
+                       "批大小 {value} 不可用；请选择不小于 1 的整数，例如 32。"),
+    "bad_warmup": ("Warm-up share {value} cannot work; choose between 0 and 0.99, e.g. 0.06.",
+                   "预热比例 {value} 不可用；请选择 0 到 0.99 之间的数，例如 0.06。"),
+    "bad_weight_decay": ("Weight decay {value} cannot work; choose between 0 and 1, e.g. 0.01.",
+                         "权重衰减 {value} 不可用；请选择 0 到 1 之间的数，例如 0.01。"),
+    "bad_patience": ("Patience {value} cannot work; choose a whole number from 0.", "耐心值 {value} 不可用；请选择不小于 0 的整数。"),
+    "bad_evals_per_epoch": ("Checks per epoch {value} cannot work; choose a whole number from 1.",
+                            "每轮检查次数 {value} 不可用；请选择不小于 1 的整数。"),
+    "start_unreadable": ("⛔ The chosen model cannot read your data's language ({share} of the tokens are [UNK]), so "
+                         "training would learn next to nothing. {advice}",
+                         "⛔ 所选模型读不懂你数据的语言（{share} 的词元是 [UNK]），训练几乎学不到东西。{advice}"),
+    "start_already": ("Run **{run}** with these settings was just started; it is shown below.",
+                      "刚刚已用这些设置开始了训练 **{run}**，下面显示的就是它。"),
+    "train_shown_run": ("Run shown", "显示的训练"),
+    "train_shown_run_info": ("The run these curves and the Evaluate tab belong to; pick another to look at it.",
+                             "下面的曲线和评估页属于这次训练；选择其他训练即可查看。"),
+    "train_stop_keep": ("■ Stop, keep the best model", "■ 停止并保留最好的模型"),
+    "train_restart": ("↻ Start again with the same settings", "↻ 用相同设置重新开始"),
+    "train_resume": ("▶ Resume", "▶ 继续训练"),
+    "stop_keep_requested": ("Stopping: the best model so far is kept and graded on the test rows like a finished run.",
+                            "正在停止：保留目前最好的模型，并像完成的训练一样在测试集上评分。"),
+    "stop_keep_unavailable": ("This studio cannot keep a half-trained model yet; use ■ Stop to end the run, or let it "
+                              "finish.", "这个工作室暂时不能保留训练到一半的模型；可以用 ■ 停止 结束训练，或等它完成。"),
+    "restart_active": ("This run is still in progress; stop it first.", "这次训练仍在进行；请先停止它。"),
+    "restart_started": ("Started run **{run}** with the settings of {old}.", "已用 {old} 的设置开始训练 **{run}**。"),
+    "resume_unavailable": ("This run cannot be resumed (it kept no checkpoint); start it again with the same settings.",
+                           "这次训练无法继续（没有保存检查点）；请用相同设置重新开始。"),
+    "resume_started": ("Resuming run **{run}** from its last checkpoint.", "正在从最后的检查点继续训练 **{run}**。"),
+    "state_stopped": ("Stopped, best model kept", "已停止（保留了最好的模型）"),
+    "status_stopped": ("Stopped by you; the best model so far was kept and graded on the test rows. See **4 · Evaluate**.",
+                       "你停止了训练；保留了目前最好的模型并在测试集上评分。请查看 **4 · 评估**。"),
+    "progress_stopped": ("Stopped after {duration}.", "在 {duration} 后停止。"),
+    "log_stopped": ("Stopped; the best model so far was kept.", "已停止；保留了目前最好的模型。"),
+    "runs_restart": ("↻ Start again with the same settings", "↻ 用相同设置重新开始"),
+    "runs_resume": ("▶ Resume", "▶ 继续训练"),
+    "runs_elapsed": ("{duration} so far", "已用 {duration}"),
+    "play_confidence_explained": ("The percentage is the model's own probability for the label it gives (all labels "
+                                  "add up to 100%); it is not its accuracy, which **4 · Evaluate** shows. With {n} "
+                                  "labels, a blind guess would be about {guess}.",
+                                  "百分比是模型对所给标签的自身概率（所有标签加起来是 100%），不是它的准确率"
+                                  "（准确率见 **4 · 评估**）。共有 {n} 个标签时，盲猜约为 {guess}。"),
+    "data_model_unusable": ("⛔ Not ready yet: the chosen model cannot be used on this machine. Pick another in "
+                            "**2 · Model**.", "⛔ 还不能训练：所选模型在本机无法使用。请在 **2 · 模型** 中另选一个。"),
+    "data_model_unreadable": ("⛔ Not ready yet: the chosen model cannot read this text ({share} of the tokens are "
+                              "[UNK]). Pick a model for this language in **2 · Model**.",
+                              "⛔ 还不能训练：所选模型读不懂这些文本（{share} 的词元是 [UNK]）。请在 **2 · 模型** 中"
+                              "选择适合这种语言的模型。"),
+    "data_encoding": ("Text encoding", "文本编码"),
+    "data_encoding_info": (HELP["encoding"], "检测出的编码显示乱码时，在这里指定文件的编码（例如 Excel 导出的中文文件用 gb18030，"
+                                             "西欧文字用 cp1252）。"),
+    "data_encoding_auto": ("Detect", "自动检测"),
+    "data_split_column": ("Split column", "划分列"),
+    "data_split_column_info": (HELP["split_column"], "如果你的数据自带固定划分：用一列为每行写明 train、validation 或 test。"),
+    "data_no_split_column": ("None: set rows aside at random", "无：随机留出"),
+    "data_text_columns": ("More text columns to join", "要拼接的其他文本列"),
+    "data_text_columns_info": ("Columns read after the text column, each on a new line (e.g. a title, then a "
+                               "description).", "接在文本列后面一起读的列，每列另起一行（例如先标题，再描述）。"),
+    "data_max_rows": ("Train on a sample (rows)", "用样本训练（行数）"),
+    "data_max_rows_info": (HELP["max_rows"] + " 0: every row. The estimate in 2 · Model and 3 · Train follows it.",
+                           "只用这么多行训练（各标签按比例保留），适合在大文件上快速试一试。0：使用全部行。"
+                           "2 · 模型 和 3 · 训练 中的时间估计会随之改变。"),
+    "data_label_names": ("Names for the labels (optional)", "标签的名称（可选）"),
+    "data_label_names_info": ("Give a raw label value (such as 1 or 0) a name; the charts, the model and the demo "
+                              "then use the name.", "为原始标签值（例如 1 或 0）起个名字；图表、模型和演示都会使用这个名字。"),
+    "col_raw_label": ("In the file", "文件中的值"),
+    "col_label_name": ("Name to use", "使用的名称"),
+    "data_summary_one_label": ("**{name}**: {rows:,} rows, 1 label. Texts from column **{text}**, labels from column "
+                               "**{label}**.", "**{name}**：{rows:,} 行，1 个标签。文本取自 **{text}** 列，标签取自 **{label}** 列。"),
+    "unexpected_error": ("Something went wrong on the server ({error}); your data and runs are untouched. Try again, "
+                         "or reload the page.", "服务器出了点问题（{error}）；你的数据和训练记录都没有受影响。请重试，或刷新页面。"),
+})
+
+# Notes a run writes to its log, in Chinese, matched by their English wording (the numbers carried over).
+NOTES_ZH = [
+    (r"The GPU ran out of memory; starting again with batch size (?P<batch>\d+)\.",
+     "GPU 内存不足；改用批大小 {batch} 重新开始。"),
+    (r"Computed the (?P<k>\d+) frozen layers once \((?P<mb>[\d.]+) MB, (?P<s>[\d.]+) s\); each epoch now trains only "
+     r"the layers above them\.", "冻结的 {k} 层只计算了一次（{mb} MB，{s} 秒）；之后每轮只训练它们上面的层。"),
+    (r"Not enough memory to keep the frozen layers' outputs; computing them every step instead\.",
+     "内存不足以保存冻结层的输出；改为每一步重新计算。"),
+    (r"Fitted the head by logistic regression on the model's sentence vectors in (?P<s>[\d.]+) s \(C=(?P<c>[^,)]+)"
+     r"(?:, (?P<cv>[\d.]+%) right in 3-fold cross-validation)?\); that is the model\.",
+     "在模型的句向量上用逻辑回归拟合了分类头，用时 {s} 秒（C={c}）；这就是最终模型。"),
+    (r"Fitted the head by logistic regression on the model's sentence vectors in (?P<s>[\d.]+) s \(C=(?P<c>[^,)]+)"
+     r"(?:, (?P<cv>[\d.]+%) right in 3-fold cross-validation)?\); fine-tuning starts from it\.",
+     "在模型的句向量上用逻辑回归拟合了分类头，用时 {s} 秒（C={c}）；微调从它开始。"),
+    (r"Stopped early at epoch (?P<epoch>[\d.]+): validation did not improve for (?P<n>\d+) evaluations\.",
+     "在第 {epoch} 轮提前停止：验证结果连续 {n} 次没有提升。"),
+    (r"Kept the fitted head, fitted again on the training and validation rows together\.",
+     "保留了拟合的分类头，并在训练集和验证集上一起重新拟合。"),
+    (r"Auto: most labels have too few rows to set any aside for validation, so only the head is fitted.*",
+     "自动：大多数标签的行数太少，无法留出验证集，所以只在模型的句向量上拟合分类头（逻辑回归，强度由交叉验证选出）。"),
+    (r"Auto: with about (?P<n>\d+) training rows per label, fine-tuning would mostly memorise them.*",
+     "自动：每个标签约 {n} 行训练数据，微调大多只会死记它们，所以只在模型的句向量上拟合分类头（逻辑回归）。"),
+    (r"Auto: full fine-tuning, starting from a head fitted by logistic regression on the model's sentence vectors"
+     r"; with (?P<rows>[\d,]+) training rows, batch (?P<batch>\d+) and at least (?P<steps>\d+) optimizer steps\.",
+     "自动：全部微调，从在句向量上用逻辑回归拟合的分类头开始；{rows} 行训练数据，批大小 {batch}，至少 {steps} 个优化步。"),
+    (r"Auto: full fine-tuning, starting from a head fitted by logistic regression on the model's sentence vectors\.",
+     "自动：全部微调，从在句向量上用逻辑回归拟合的分类头开始。"),
+    (r"Trained without CUDA graphs \((?P<why>.*)\)\.", "未使用 CUDA 图训练（{why}）。"),
+]
+
+# What reading a file had to work around (the doctor's "read_note" findings), in Chinese, by their wording.
+READ_NOTES_ZH = [
+    (r"(?P<name>.+) is really an Excel workbook, so it was read as one\.", "{name} 其实是 Excel 工作簿，已按工作簿读取。"),
+    (r"The first row looks like data rather than column names, so the columns are named column_1, column_2, \.\.\.",
+     "第一行看起来是数据而不是列名，所以各列命名为 column_1、column_2……"),
+    (r"Quote marks were read as ordinary characters, because the file does not use quoting\.",
+     "文件没有使用引号包裹字段，所以引号按普通字符读取。"),
+    (r"(?P<rows>[\d,]+) rows had text spilling into (?P<n>\d+) extra columns .*?joined back into '(?P<into>.*)' and "
+     r"the extra columns dropped\.", "{rows} 行的文本溢出到 {n} 个多余的列（通常是没有转义的引号）；已拼回 '{into}' 列，"
+                                     "并删除多余的列。"),
+    (r"Dropped (?P<n>\d+) empty columns? without a name\.", "删除了 {n} 个没有名字的空列。"),
+    (r"Removed stray byte-order marks \(invisible \\ufeff characters\) from the values\.",
+     "删除了值中多余的字节顺序标记（不可见的 \\ufeff 字符）。"),
+    (r"The workbook has (?P<n>\d+) sheets; only the first, '(?P<sheet>.*)', was read\.",
+     "工作簿有 {n} 个工作表；只读取了第一个：'{sheet}'。"),
+]
+
+
+def read_note_text(message: str, lang: str) -> str:
+    """A note on how a file was read, in the page's language (the reader's own words where none matches)."""
+    if normalize(lang) != "zh-CN":
+        return message
+    for pattern, chinese in READ_NOTES_ZH:
+        found = re.fullmatch(pattern, message.strip(), re.S)
+        if found:
+            return chinese.format(**{k: v or "" for k, v in found.groupdict().items()})
+    return message
+
+
+def note_text(event: dict, lang: str) -> str:
+    """A note from a run's log in the page's language: by its code and details where it has them, else by its
+    known English wording; an unknown note keeps the run's own words."""
+    message = str(event.get("message", ""))
+    if normalize(lang) != "zh-CN":
+        return message
+    code = event.get("code")
+    if code and f"note_{code}" in STRINGS:
+        try:
+            return t(f"note_{code}", lang, **(event.get("details") or {}))
+        except (KeyError, ValueError):
+            pass
+    for pattern, chinese in NOTES_ZH:
+        found = re.fullmatch(pattern, message.strip(), re.S)
+        if found:
+            return chinese.format(**{k: v or "" for k, v in found.groupdict().items()})
+    return message
+
+
+# Characters that would turn into markup: emphasis, code, links, tables, strike-through; "_" only at a word's
+# edge (inside a word, as in no_such_column, it is no emphasis); "<" and "&" are escaped as HTML before.
+_MARKUP = re.compile(r"([\\`*\[\]|~]|(?<!\w)_|_(?!\w)|^#|^>)", re.M)
+
+
+def plain(text) -> str:
+    """User text (a label, a run name, a file name) for a Markdown or HTML component, shown as the characters it
+    holds: "<b>" stays "<b>", a "<script>" label stays visible, "*" is no emphasis."""
+    return _MARKUP.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def device_words(device: str, lang: str) -> str:
+    """A device ("cpu", "cuda", or training's description such as "CPU (2 threads)") in the page's language."""
+    device = str(device or "")
+    cpu = re.fullmatch(r"CPU \((\d+) threads?\)", device)
+    if device == "cpu" or cpu:
+        if cpu:
+            threads = cpu.group(1)
+        else:
+            import torch
+            threads = torch.get_num_threads()
+        return t("device_cpu", lang, threads=threads)
+    if device.startswith("GPU: "):
+        return t("device_gpu", lang, name=device[len("GPU: "):])
+    if device == "cuda":
+        import torch
+        return t("device_gpu", lang, name=torch.cuda.get_device_name() if torch.cuda.is_available() else "CUDA")
+    if device in ("mps", "Apple GPU (MPS)"):
+        return t("device_mps", lang)
+    return device
+
 # Findings of the data doctor in Chinese, from the numbers the core attaches to each one (its `details`).
 FINDINGS_ZH = {
     "duplicates": "{rows:,} 行与前面某一行的文本完全相同；重复数据可能同时进入训练集和测试集，使分数虚高——建议删除。",
@@ -438,6 +709,8 @@ def t(key: str, lang: str | None = "en", **values) -> str:
 
 def finding_text(finding: dict, lang: str) -> str:
     """A data-doctor finding in the page's language (the core's own sentence where no translation fits)."""
+    if finding["code"] == "read_note":
+        return read_note_text(finding["message"], lang)
     template = FINDINGS_ZH.get(finding["code"]) if normalize(lang) == "zh-CN" else None
     if template is None:
         return finding["message"]

@@ -1,17 +1,20 @@
 """Tab 2, Model: the base model, how much of it to train, the preset and the advanced settings, an estimate."""
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 
 import gradio as gr
 import torch
 
 from .. import models, training
-from ..config import METHODS, DataConfig, TrainConfig
+from ..config import METHODS, DataConfig, ModelConfig, TrainConfig
 from ..presets import DEFAULT_PRESET, PRESETS, build_config, default_freeze_layers
-from .context import Studio, cached_choice, cached_model_config
-from .estimate import estimate_run
-from .i18n import I18N, duration_text, language_name, t
+from .context import (Studio, Unavailable, cached_choice, cached_model_config, model_readiness, toast_errors,
+                      usable_readers)
+from ..estimate import calibration, estimate_run
+from .i18n import I18N, device_words, duration_text, language_name, plain, t
 
 PRESET_FIELDS = ("learning_rate", "epochs", "batch_size", "patience", "evals_per_epoch")  # what a preset fills in
 LORA_RANKS = [4, 8, 16, 32, 64]
@@ -19,19 +22,69 @@ BATCH_SIZES = [8, 16, 32, 64, 128]
 MAX_LENGTHS = (16, 512)
 
 
+@dataclass(frozen=True)
+class RunChoices:
+    """What the Model tab hands to Start, by name (a None or empty field takes the preset's value)."""
+    model_name: str = models.DEFAULT_MODEL
+    method: str = "auto"
+    freeze_layers: int | None = None
+    lora_r: int | None = ModelConfig.lora_r
+    preset: str = DEFAULT_PRESET
+    learning_rate: float | None = None
+    epochs: float | None = None
+    batch_size: int | None = None
+    max_length: int | None = None
+    warmup_ratio: float | None = None
+    weight_decay: float | None = None
+    patience: int | None = None
+    class_weights: bool = False
+    seed: int | None = None
+    evals_per_epoch: int | None = None
+
+    @classmethod
+    def named(cls, names, values) -> "RunChoices":
+        return cls(**dict(zip(names, values)))
+
+    def replace(self, **changes) -> "RunChoices":
+        return dataclasses.replace(self, **changes)
+
+
+SETTING_NAMES = tuple(f.name for f in dataclasses.fields(RunChoices))
+
+
 # --- handlers: plain values in and out ---------------------------------------------------------
-def model_choices(default_model: str) -> list[tuple[str, str]]:
-    """The catalog as (label, value) pairs, with the pre-selected model first when it is not in the catalog."""
-    choices = [(entry.label, entry.key) for entry in models.CATALOG]
-    if default_model not in {key for _, key in choices}:
-        choices.insert(0, (default_model, default_model))
+def state_word(state: str, lang: str) -> str:
+    """A model's availability in two or three words, for the picker's labels."""
+    return t(f"avail_{state}", lang)
+
+
+def model_choices(default_model: str, lang: str = "en", extra: str | None = None) -> list[tuple[str, str]]:
+    """The catalog as (label, value) pairs, each saying whether it can be used now; the pre-selected model (and a
+    folder the user chose) first when not in the catalog."""
+    choices = []
+    for entry in models.CATALOG:
+        state = models.availability(entry.key).state
+        label = t("model_label", lang, model=entry.key, size=entry.params_m,
+                  languages=language_name(entry.languages, lang), state=state_word(state, lang))
+        choices.append((label, entry.key))
+    for name in (extra, default_model):
+        if name and name not in {key for _, key in choices}:
+            state = models.availability(name).state
+            choices.insert(0, (f"{name} · {state_word(state, lang)}", name))
     return choices
 
 
-def model_facts(name: str) -> dict:
+def unavailable_text(name: str, state: str, lang: str) -> str:
+    """Why a model cannot be used right now, and what the user can do, in the page's language."""
+    return t(f"model_cannot_{state}", lang, name=plain(name))
+
+
+def model_facts(name: str, lang: str = "en") -> dict:
     """Width, depth and the longest input of a model, or the sentence saying why it cannot be used."""
     try:
         config = cached_model_config((name or "").strip() or models.DEFAULT_MODEL)
+    except Unavailable as err:
+        return {"error": unavailable_text(name, err.availability.state, lang), "state": err.availability.state}
     except models.ModelError as err:
         return {"error": str(err)}
     return {"error": None, "layers": models.layer_count_of(config), "width": int(getattr(config, "hidden_size", 768)),
@@ -43,7 +96,7 @@ def counted_method(method: str) -> str:
     return "full" if method in ("auto", None, "") else method
 
 
-def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int) -> dict:
+def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_labels: int, lang: str = "en") -> dict:
     """Parameter counts for a choice (no weights loaded), or the reason it cannot be used."""
     name = (name or "").strip() or models.DEFAULT_MODEL
     counted = counted_method(method)
@@ -53,6 +106,8 @@ def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_
     try:
         return {"error": None, "method": method or "auto",
                 **cached_choice(name, counted, freeze_layers, lora_r, max(2, int(num_labels or 2)))}
+    except Unavailable as err:
+        return {"error": unavailable_text(name, err.availability.state, lang)}
     except models.ModelError as err:
         return {"error": str(err)}
     except Exception as err:  # a model whose layers the studio cannot find, an odd config, ...
@@ -63,7 +118,7 @@ def trainable_text(choice: dict, lang: str) -> str:
     if choice.get("error"):
         return f"⛔ {choice['error']}"
     text = t("model_trainable", lang, trainable=f"{choice['trainable']:,}", total=f"{choice['total']:,}",
-             share=f"{choice['share']:.1%}")
+             share=share_text(choice["share"]))
     if choice.get("method") == "auto":
         text += " " + t("model_trainable_auto", lang)
     elif choice.get("method") == "full" and choice["trainable"] < choice["total"]:
@@ -71,19 +126,59 @@ def trainable_text(choice: dict, lang: str) -> str:
     return text
 
 
+def share_text(share: float) -> str:
+    """A share of parameters: "<0.1%" rather than a "(0.0%)" that reads as nothing at all."""
+    return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+def sample_texts(view: dict | None) -> list[str]:
+    return (view or {}).get("sample_texts") or []
+
+
 def model_note(name: str, view: dict | None, lang: str) -> str:
-    """What the catalog says about the model, and a warning when its vocabulary does not fit the data."""
-    entry = models.catalog_entry((name or "").strip())
+    """What the catalog says about the model, whether it can be used right now, and whether it reads the data."""
+    name = (name or "").strip() or models.DEFAULT_MODEL
+    entry = models.catalog_entry(name)
     if entry:
         lines = [t("model_catalog_note", lang, size=entry.params_m, languages=language_name(entry.languages, lang),
                    note=t(f"model_note_{entry.key}", lang))]
     else:
         lines = [t("model_custom_note", lang)]
-    unknown = next((f for f in (view or {}).get("findings", []) if f["code"] == "unknown_tokens"), None)
-    if unknown:
-        advice = t("model_unknown_cjk" if unknown["details"].get("cjk") else "model_unknown_other", lang)
-        lines.append(t("model_unknown_tokens", lang, share=f"{unknown['details'].get('share', 0):.0%}", advice=advice))
+    ready = model_readiness(name, sample_texts(view))
+    if not ready["usable"]:
+        lines.append(f"⛔ {unavailable_text(name, ready['state'], lang)}")
+        if ready["cjk"]:
+            lines.append(advice_text(name, lang))
+        return "\n\n".join(lines)
+    lines.append(t(f"model_ready_{ready['state']}", lang))
+    share = ready["share"]
+    if share is not None and share >= models.UNREADABLE_SHARE:
+        lines.append(t("model_cannot_read", lang, share=f"{share:.0%}", advice=advice_text(name, lang)))
+    elif share is not None and share > 0.05:
+        advice = t("model_unknown_cjk" if ready["cjk"] else "model_unknown_other", lang)
+        lines.append(t("model_unknown_tokens", lang, share=f"{share:.0%}", advice=advice))
     return "\n\n".join(lines)
+
+
+def advice_text(name: str, lang: str) -> str:
+    """What to pick instead for text this model cannot read: only models that can load now, else how to get one."""
+    readers = usable_readers(besides=name)
+    if readers:
+        return t("model_pick_reader", lang, models=", ".join(readers))
+    return t("model_no_reader", lang)
+
+
+def use_folder(folder: str, lang: str) -> tuple[dict | None, str]:
+    """(the picker's new choices and value, a sentence) for a model folder the user typed."""
+    folder = (folder or "").strip()
+    if not folder:
+        return None, t("model_folder_empty", lang)
+    found = models.availability(folder if models.looks_like_folder(folder) else "./" + folder)
+    if found.state != "folder":
+        state = found.state if found.state in ("missing_folder", "not_a_model") else "missing_folder"
+        return None, "⛔ " + unavailable_text(folder, state, lang)
+    return {"choices": model_choices(folder, lang), "value": found.name}, t("model_folder_used", lang,
+                                                                              folder=plain(found.name))
 
 
 def preset_values(key: str, width: int, method: str, freeze_layers, layers: int, device_type: str) -> dict:
@@ -115,17 +210,20 @@ def suggested_max_length(view: dict | None, max_positions: int = 512) -> int | N
     return int(min(upper, max(32, math.ceil(lengths["p95"] / 16) * 16)))
 
 
-def estimate_text(name: str, method: str, freeze_layers: int, lora_r: int, view: dict | None, epochs: float,
-                  batch_size: int, max_length: int, evals_per_epoch: int, lang: str) -> str:
-    """A rough time and memory estimate on the device training would use."""
+def estimate_speed(name: str, method: str, freeze_layers, lora_r, view: dict | None, epochs, batch_size,
+                   max_length, evals_per_epoch) -> tuple[float, float] | None:
+    """(texts per second, seconds) the estimate expects for these settings before calibration; None without data
+    or a usable model."""
     if not view or not view.get("split_sizes"):
-        return t("estimate_needs_data", lang)
+        return None
     facts = model_facts(name)
     choice = describe_model(name, method, freeze_layers, lora_r, len(view["label_counts"]))
     if facts["error"] or choice["error"]:
-        return ""
+        return None
     device = training.pick_device()
     train_rows, val_rows, test_rows = view["split_sizes"]
+    if view.get("max_rows"):
+        train_rows = min(train_rows, int(view["max_rows"]))
     lengths = view.get("token_lengths") or {"p50": 32, "p95": 64}
     max_length = int(max_length or 128)
     result = estimate_run(layers=facts["layers"], width=facts["width"], total_params=choice["total"],
@@ -136,10 +234,28 @@ def estimate_text(name: str, method: str, freeze_layers: int, lora_r: int, view:
                           epochs=float(epochs or 1), batch_size=int(batch_size or 32),
                           tokens=min(lengths["p50"], max_length), longest_tokens=min(lengths["p95"], max_length),
                           device=device.type, threads=torch.get_num_threads())
-    memory_gb = max(0.1, result.memory_bytes / 1e9)
-    return t("estimate", lang, time=duration_text(result.seconds, lang), memory=f"{memory_gb:.1f}",
-             device=training.describe_device(device), rows=f"{train_rows:,}", epochs=epochs_text(epochs, lang),
-             speed=f"{result.samples_per_s:,.0f}")
+    return result.samples_per_s, result.seconds, result.memory_bytes, train_rows
+
+
+def estimate_text(name: str, method: str, freeze_layers: int, lora_r: int, view: dict | None, epochs: float,
+                  batch_size: int, max_length: int, evals_per_epoch: int, lang: str, runs_dir=None) -> str:
+    """A time and memory estimate on the device training would use, scaled by how this machine's recent runs
+    compared with their estimates (runs_dir) when there are any."""
+    if not view or not view.get("split_sizes"):
+        return t("estimate_needs_data", lang)
+    found = estimate_speed(name, method, freeze_layers, lora_r, view, epochs, batch_size, max_length,
+                           evals_per_epoch)
+    if found is None:
+        return ""
+    speed, seconds, memory_bytes, train_rows = found
+    device = training.pick_device().type
+    factor = calibration(runs_dir, device) if runs_dir else None
+    if factor:
+        seconds, speed = seconds * factor, speed / factor
+    text = t("estimate", lang, time=duration_text(seconds, lang), memory=f"{max(0.1, memory_bytes / 1e9):.1f}",
+             device=device_words(device, lang), rows=f"{train_rows:,}", epochs=epochs_text(epochs, lang),
+             speed=f"{speed:,.0f}")
+    return text + " " + t("estimate_calibrated" if factor else "estimate_uncalibrated", lang)
 
 
 def epochs_text(epochs, lang: str) -> str:
@@ -166,7 +282,12 @@ class ModelTab:
                                                 label=I18N("model_choice"), info=I18N("model_choice_info"),
                                                 elem_id="model-choice")
             with gr.Column(scale=2):
-                self.note = gr.Markdown(model_note(default, None, "en"), elem_id="model-note")
+                self.note = gr.Markdown(elem_id="model-note")  # filled on load, in the page's language
+        with gr.Row(equal_height=False):
+            self.folder = gr.Textbox(label=I18N("model_folder"), info=I18N("model_folder_info"), scale=3,
+                                     placeholder="/home/me/models/bert-base-chinese", elem_id="model-folder")
+            self.use_folder = gr.Button(I18N("model_folder_use"), scale=1, size="md", elem_id="model-folder-use")
+        self.folder_message = gr.Markdown(elem_id="model-folder-message")
         self.method = gr.Radio([(I18N(f"method_{m}"), m) for m in METHODS], value="auto", label=I18N("method"),
                                info=I18N("method_info"), elem_id="method")
         gr.Markdown(I18N("method_help"), elem_id="method-help")
@@ -183,10 +304,10 @@ class ModelTab:
         with gr.Accordion(I18N("advanced"), open=False, elem_id="advanced"):
             with gr.Row():
                 self.learning_rate = gr.Number(start["learning_rate"], label=I18N("learning_rate"),
-                                               info=I18N("learning_rate_info"), minimum=1e-7, maximum=0.5,
-                                               step=1e-5, elem_id="learning-rate")
+                                               info=I18N("learning_rate_info"), step=1e-5,
+                                               elem_id="learning-rate")
                 self.epochs = gr.Number(start["epochs"], label=I18N("epochs"), info=I18N("epochs_info"),
-                                        minimum=0.1, maximum=100, step=0.5, elem_id="epochs")
+                                        step=0.5, elem_id="epochs")
                 self.batch_size = gr.Dropdown(BATCH_SIZES, value=start["batch_size"], label=I18N("batch_size"),
                                               info=I18N("batch_size_info"), allow_custom_value=True,
                                               elem_id="batch-size")
@@ -198,7 +319,7 @@ class ModelTab:
                 self.warmup = gr.Slider(0, 0.3, value=fixed.warmup_ratio, step=0.01, label=I18N("warmup"),
                                         info=I18N("warmup_info"), elem_id="warmup")
                 self.weight_decay = gr.Number(fixed.weight_decay, label=I18N("weight_decay"),
-                                              info=I18N("weight_decay_info"), minimum=0, maximum=1, step=0.01,
+                                              info=I18N("weight_decay_info"), step=0.01,
                                               elem_id="weight-decay")
             with gr.Row():
                 self.patience = gr.Slider(0, 10, value=start["patience"], step=1, label=I18N("patience"),
@@ -212,13 +333,20 @@ class ModelTab:
                                       elem_id="seed")
             self.max_length_hint = gr.Markdown(elem_id="max-length-hint")
         self.estimate = gr.Markdown(elem_id="model-estimate")
+        with gr.Accordion(I18N("glossary_title"), open=False, elem_id="model-glossary"):
+            gr.Markdown(I18N("glossary"))
 
     @property
-    def settings(self) -> list:
-        """The inputs a run's config is built from, in the order train_tab.start_training takes them."""
-        return [self.model_choice, self.method, self.freeze_depth, self.lora_rank, self.preset, self.learning_rate,
-                self.epochs, self.batch_size, self.max_length, self.warmup, self.weight_decay, self.patience,
-                self.class_weights, self.seed, self.evals_per_epoch]
+    def settings(self) -> dict:
+        """The components a run's settings come from, by RunChoices field name (the order the API takes them)."""
+        components = {"model_name": self.model_choice, "method": self.method, "freeze_layers": self.freeze_depth,
+                      "lora_r": self.lora_rank, "preset": self.preset, "learning_rate": self.learning_rate,
+                      "epochs": self.epochs, "batch_size": self.batch_size, "max_length": self.max_length,
+                      "warmup_ratio": self.warmup, "weight_decay": self.weight_decay, "patience": self.patience,
+                      "class_weights": self.class_weights, "seed": self.seed,
+                      "evals_per_epoch": self.evals_per_epoch}
+        assert tuple(components) == SETTING_NAMES
+        return components
 
     @property
     def preset_fields(self) -> list:
@@ -235,11 +363,20 @@ class ModelTab:
             return tuple(values[field] for field in PRESET_FIELDS)
 
         def on_choice(name, method, freeze_layers, lora_r, view, lang):
-            choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}))
+            choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}),
+                                    lang)
             return trainable_text(choice, lang)
 
+        def on_estimate(*values):
+            return estimate_text(*values, runs_dir=self.studio.runs_dir)
+
+        @toast_errors
+        def on_folder(folder, lang):
+            picked, message = use_folder(folder, lang)
+            return (gr.update(**picked) if picked else gr.skip()), message
+
         def on_model(name, preset, method, freeze_layers, view, lang):
-            facts = model_facts(name)
+            facts = model_facts(name, lang)
             if facts["error"]:
                 return (gr.skip(),) * (2 + len(PRESET_FIELDS)) + (model_note(name, view, lang),)
             layers = max(1, facts["layers"])
@@ -267,9 +404,8 @@ class ModelTab:
 
         def on_data(view, name, lang):
             suggested = suggested_max_length(view, model_facts(name).get("max_positions", 512))
-            hint = t("max_length_hint", lang, p50=view["token_lengths"]["p50"], p95=view["token_lengths"]["p95"],
-                     suggested=suggested) if suggested else ""
-            return (gr.update(value=suggested) if suggested else gr.skip(), hint, model_note(name, view, lang))
+            return (gr.update(value=suggested) if suggested else gr.skip(), max_length_hint(view, name, lang),
+                    model_note(name, view, lang))
 
         for trigger in (self.model_choice.change, self.method.change, self.freeze_depth.change, self.lora_rank.change,
                         data_state.change):
@@ -289,7 +425,10 @@ class ModelTab:
         for trigger in (self.method.change, self.freeze_depth.change, self.lora_rank.change, data_state.change,
                         self.model_choice.change, self.epochs.change, self.batch_size.change, self.max_length.change,
                         self.evals_per_epoch.change):
-            trigger(estimate_text, estimate_inputs, [self.estimate], show_progress="hidden")
+            trigger(on_estimate, estimate_inputs, [self.estimate], show_progress="hidden")
+        self.use_folder.click(on_folder, [self.folder, lang], [self.model_choice, self.folder_message],
+                              api_name="use_model_folder")
+        self.folder.submit(on_folder, [self.folder, lang], [self.model_choice, self.folder_message])
 
     @property
     def relabel_inputs(self) -> list:
@@ -297,17 +436,27 @@ class ModelTab:
                 self.batch_size, self.max_length, self.evals_per_epoch]
 
     def relabel_outputs(self) -> list:
-        return [self.trainable, self.note, self.preset_note, self.estimate]
+        return [self.trainable, self.note, self.preset_note, self.estimate, self.model_choice, self.max_length_hint]
 
 
 def preset_note(preset: str, lang: str) -> str:
     return t(f"preset_{preset if preset in PRESETS else DEFAULT_PRESET}_note", lang)
 
 
-def relabel(name, method, freeze_layers, lora_r, preset, epochs, batch_size, max_length, evals_per_epoch, view, lang):
+def relabel(name, method, freeze_layers, lora_r, preset, epochs, batch_size, max_length, evals_per_epoch, view, lang,
+            runs_dir=None):
     """The Model tab's own sentences, in the page's language (on load and when the language changes)."""
-    choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}))
+    choice = describe_model(name, method, freeze_layers, lora_r, len((view or {}).get("label_counts") or {}), lang)
     return (trainable_text(choice, lang), model_note(name, view, lang), preset_note(preset, lang),
             estimate_text(name, method, freeze_layers, lora_r, view, epochs, batch_size, max_length,
-                          evals_per_epoch, lang))
+                          evals_per_epoch, lang, runs_dir=runs_dir),
+            gr.update(choices=model_choices(name, lang)), max_length_hint(view, name, lang))
 
+
+def max_length_hint(view: dict | None, name: str, lang: str) -> str:
+    """How long the texts are and the max length suggested for them, in the page's language."""
+    suggested = suggested_max_length(view, model_facts(name).get("max_positions", 512))
+    if not suggested:
+        return ""
+    return t("max_length_hint", lang, p50=view["token_lengths"]["p50"], p95=view["token_lengths"]["p95"],
+             suggested=suggested)

@@ -9,8 +9,8 @@ import gradio as gr
 from .. import data, examples
 from ..inference import InferenceError, load_classifier
 from ..runs import list_runs
-from .context import Studio, model_label
-from .i18n import I18N, t
+from .context import Studio, model_label, toast_errors
+from .i18n import I18N, plain, t
 
 EXAMPLE_COUNT = 8
 EXAMPLE_CHARS = 200
@@ -21,7 +21,7 @@ def run_choices(studio: Studio) -> list[tuple[str, str]]:
     """Finished runs that saved a model, newest first, as (label, run id)."""
     choices = []
     for run in list_runs(studio.runs_dir):
-        if run.state != "finished" or not run.has_model():
+        if run.state not in ("finished", "stopped") or not run.has_model():  # stopped: the best model was kept
             continue
         row = run.summary()
         accuracy = f" · {row['test_accuracy']:.0%}" if row["test_accuracy"] is not None else ""
@@ -50,8 +50,10 @@ def classify_text(studio: Studio, run_id: str | None, text: str, lang: str) -> t
         return None, t("play_no_model", lang) if str(err) == "no_model" else f"⛔ {err}"
     except Exception as err:  # a damaged model folder: say so, keep serving
         return None, t("play_failed", lang, error=f"{type(err).__name__}: {str(err)[:200]}")
-    return dict(prediction.scores), t("play_result", lang, label=prediction.label,
-                                      confidence=f"{prediction.confidence:.0%}")
+    scores = dict(prediction.scores)
+    explained = t("play_confidence_explained", lang, n=len(scores), guess=f"{1 / max(1, len(scores)):.0%}")
+    return scores, t("play_result", lang, label=plain(prediction.label),
+                     confidence=f"{prediction.confidence:.0%}") + "\n\n" + explained
 
 
 def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: str) -> tuple[str | None, str]:
@@ -70,7 +72,7 @@ def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: 
         return None, f"⛔ {err}"
     except Exception as err:
         return None, t("play_failed", lang, error=f"{type(err).__name__}: {str(err)[:200]}")
-    return str(out), t("play_file_done", lang, rows=f"{result['rows']:,}", column=result["text_column"])
+    return str(out), t("play_file_done", lang, rows=f"{result['rows']:,}", column=plain(result["text_column"]))
 
 
 def example_texts(studio: Studio, run_id: str | None, count: int = EXAMPLE_COUNT) -> list[str]:
@@ -108,8 +110,7 @@ class PlaygroundTab:
         with gr.Accordion(I18N("play_file_title"), open=False):
             gr.Markdown(I18N("play_file_info"))
             with gr.Row():
-                self.file = gr.File(label=I18N("play_file"), file_types=[".csv", ".tsv", ".txt", ".xlsx", ".jsonl"],
-                                    elem_id="playground-file", height=120)
+                self.file = gr.File(label=I18N("play_file"), elem_id="playground-file", height=120)
                 self.download = gr.File(label=I18N("play_download"), interactive=False,
                                         elem_id="playground-download", height=120)
             self.file_message = gr.Markdown(elem_id="playground-file-message")
@@ -117,12 +118,14 @@ class PlaygroundTab:
     def wire(self, lang: gr.Radio, run_key: gr.State, viewed_run: gr.State) -> None:
         studio = self.studio
 
+        @toast_errors
         def on_classify(run_id, text, lang):
             return classify_text(studio, run_id, text, lang)
 
         def on_run(run_id):
             return gr.update(samples=[[text] for text in example_texts(studio, run_id)]), None, ""
 
+        @toast_errors
         def on_file(run_id, path, lang):
             return classify_upload(studio, run_id, path, lang)
 

@@ -1,6 +1,7 @@
 """Tab 6, Runs: every run in the runs folder; open one, download its model as a zip, delete it."""
 from __future__ import annotations
 
+import time
 import zipfile
 
 import gradio as gr
@@ -8,8 +9,9 @@ import pandas as pd
 
 from ..runs import delete_run, describe_method, list_runs
 from .context import Studio, model_label
-from .i18n import I18N, duration_text, t
+from .i18n import I18N, STRINGS, duration_text, plain, t
 from .playground_tab import refresh as refresh_playground
+from .train_tab import restart_run, resume_run, run_actions
 
 COLUMNS = ("col_run", "col_name", "col_state", "col_model", "col_method", "col_data", "col_best_validation",
            "col_test_accuracy", "col_duration")
@@ -28,15 +30,27 @@ def accuracy_text(row: dict) -> str:
     return f"{'⚠️ ' if row['warnings'] else ''}{row['test_accuracy']:.1%}"
 
 
+def duration_cell(row: dict, status: dict, lang: str) -> str:
+    """How long a run took; for a run in progress, how long it has been going (not the "0 s" of its last write)."""
+    if row["state"] == "running" and status.get("started"):
+        return t("runs_elapsed", lang, duration=duration_text(time.time() - status["started"], lang))
+    if row["state"] == "queued":
+        return ""
+    return duration_text(row["duration_s"], lang) if row["duration_s"] is not None else ""
+
+
+def state_cell(state: str, lang: str) -> str:
+    return t("state_" + state, lang) if f"state_{state}" in STRINGS else state
+
+
 def runs_frame(studio: Studio, lang: str) -> pd.DataFrame:
     rows = []
     for run in list_runs(studio.runs_dir):
         r = run.summary()
-        rows.append([r["id"], r["name"], t("state_" + r["state"], lang), model_label(r["model"]),
+        rows.append([r["id"], r["name"], state_cell(r["state"], lang), model_label(r["model"]),
                      method_text(run, lang), r["data"],
                      f"{r['best_validation']:.3f}" if r["best_validation"] is not None else "",
-                     accuracy_text(r),
-                     duration_text(r["duration_s"], lang) if r["duration_s"] is not None else ""])
+                     accuracy_text(r), duration_cell(r, run.status(), lang)])
     return pd.DataFrame(rows, columns=[t(c, lang) for c in COLUMNS])
 
 
@@ -50,7 +64,7 @@ def zip_model(studio: Studio, run_id: str | None, lang: str) -> tuple[str | None
     if run is None:
         return None, t("runs_pick", lang)
     if not run.has_model():
-        return None, t("runs_no_model", lang, run=run.id)
+        return None, t("runs_no_model", lang, run=plain(run.id))
     target = studio.downloads_dir / f"{run.id}-model.zip"
     folder = f"{run.id}-model"
     tmp = target.with_suffix(".part")
@@ -59,7 +73,7 @@ def zip_model(studio: Studio, run_id: str | None, lang: str) -> tuple[str | None
             if path.is_file():
                 archive.write(path, f"{folder}/{path.relative_to(run.model_dir).as_posix()}")
     tmp.replace(target)
-    return str(target), t("runs_zip_ready", lang, folder=folder)
+    return str(target), t("runs_zip_ready", lang, folder=plain(folder))
 
 
 def remove_run(studio: Studio, run_id: str | None, lang: str) -> str:
@@ -72,7 +86,7 @@ def remove_run(studio: Studio, run_id: str | None, lang: str) -> str:
         delete_run(studio.runs_dir, run.id)
     except (RuntimeError, OSError) as err:
         return f"⛔ {err}"
-    return t("runs_deleted", lang, run=run.id)
+    return t("runs_deleted", lang, run=plain(run.id))
 
 
 def table_and_choices(studio: Studio, current: str | None, lang: str):
@@ -94,6 +108,8 @@ class RunsTab:
         with gr.Row():
             self.open = gr.Button(I18N("runs_open"), variant="primary", elem_id="runs-open")
             self.zip = gr.Button(I18N("runs_zip"), elem_id="runs-zip")
+            self.restart = gr.Button(I18N("runs_restart"), elem_id="runs-restart", visible=False)
+            self.resume = gr.Button(I18N("runs_resume"), elem_id="runs-resume", visible=False)
             self.delete = gr.Button(I18N("runs_delete"), variant="stop", elem_id="runs-delete")
         with gr.Row(visible=False) as self.confirm_row:
             self.confirm_text = gr.Markdown(elem_id="runs-confirm-text")
@@ -117,7 +133,7 @@ class RunsTab:
             if run is None:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), t("runs_pick", lang)
             playground = refresh_playground(studio, None, run.id) if run.has_model() else gr.skip()
-            return run.id, run.id, playground, gr.Tabs(selected="train"), t("runs_opened", lang, run=run.id)
+            return run.id, run.id, playground, gr.Tabs(selected="train"), t("runs_opened", lang, run=plain(run.id))
 
         def on_zip(run_id, lang):
             path, message = zip_model(studio, run_id, lang)
@@ -126,7 +142,7 @@ class RunsTab:
         def on_delete(run_id, lang):
             if not studio.find_run(run_id):
                 return gr.update(visible=False), "", t("runs_pick", lang)
-            return gr.update(visible=True), t("runs_confirm_question", lang, run=run_id), ""
+            return gr.update(visible=True), t("runs_confirm_question", lang, run=plain(run_id)), ""
 
         def on_confirm(run_id, viewed, lang):
             message = remove_run(studio, run_id, lang)
@@ -135,7 +151,25 @@ class RunsTab:
             viewed = viewed if still_there else studio.run_to_show(None)
             return gr.update(visible=False), message, table, choices, viewed, viewed
 
+        def on_selected(run_id):
+            shown = run_actions(studio, run_id)
+            return gr.update(visible=shown["restart"]), gr.update(visible=shown["resume"])
+
+        def on_again(action):
+            def handler(run_id, lang):
+                message, new = action(studio, run_id, lang)
+                if not new:
+                    return message, gr.skip(), gr.skip(), gr.skip()
+                return message, new, new, gr.Tabs(selected="train")
+            return handler
+
         self.table.select(on_select, None, [self.selected])
+        self.selected.change(on_selected, [self.selected], [self.restart, self.resume], show_progress="hidden")
+        run_key.change(on_selected, [self.selected], [self.restart, self.resume], show_progress="hidden")
+        self.restart.click(on_again(restart_run), [self.selected, lang], [self.message, viewed_run, stored_run, tabs],
+                           api_name="restart_from_runs")
+        self.resume.click(on_again(resume_run), [self.selected, lang], [self.message, viewed_run, stored_run, tabs],
+                          api_name="resume_from_runs")
         self.refresh.click(lambda current, lang: table_and_choices(studio, current, lang), [self.selected, lang],
                            table_outputs, api_name="list_runs")
         run_key.change(lambda current, lang: table_and_choices(studio, current, lang), [self.selected, lang],

@@ -70,7 +70,20 @@ def browser():
 
 def _open_tab(page, name: str) -> None:
     page.click(f"#tab-{name}-button")
-    page.wait_for_timeout(400)
+    page.wait_for_selector(f"#tab-{name}-button[aria-selected=true]")
+    page.wait_for_selector(f"#tab-{name}", state="visible")
+
+
+def _text_has(page, selector: str, text: str, timeout: int = 30_000) -> None:
+    """Wait until the element's text holds `text` (a waiting assertion, not a fixed sleep)."""
+    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }",
+                           arg=[selector, text], timeout=timeout)
+
+
+def _page_loaded(page) -> None:
+    """The page's load event has landed (it fills the Model and Runs tabs and marks the title)."""
+    page.wait_for_selector("#data-sample")
+    page.wait_for_selector("#studio-title.studio-loaded", state="attached", timeout=30_000)
 
 
 def _shot(page, name: str) -> None:
@@ -78,11 +91,23 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
+@pytest.fixture(scope="module")
+def chinese_csv(tmp_path_factory):
+    import csv
+    path = tmp_path_factory.mktemp("zh") / "waimai.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "label"])
+        for i in range(30):
+            writer.writerow([f"送餐很快，味道不错（{i}）", 1])
+            writer.writerow([f"太难吃了，再也不点了（{i}）", 0])
+    return path
+
+
+def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser, chinese_csv):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
     page.goto(studio_url)
-    page.wait_for_selector("#data-sample")
-    page.wait_for_timeout(1000)  # the page's load event fills the Model and Runs tabs; let it land first
+    _page_loaded(page)
 
     # 1. Data: upload the sample CSV; the report, the detected columns.
     page.set_input_files("#data-upload input[type=file]", str(ROOT / "studio" / "assets" / "sample_support_tickets.csv"))
@@ -109,16 +134,25 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
     page.wait_for_function("document.querySelector('#model-estimate').innerText.includes('3 epochs')")
     _shot(page, "2-model")
 
-    # 3. Train: start, watch the loss curve fill in, wait for the end.
+    # The picker says which models can be used now; the glossary explains the words.
+    labels = page.eval_on_selector("#model-choice", "e => e.innerText") + page.input_value("#model-choice input")
+    assert "folder on this machine" in labels
+    page.click("#model-glossary")
+    _text_has(page, "#model-glossary", "[UNK]")
+
+    # 3. Train: start (a double click queues one run), watch the loss curve fill in, wait for the end.
     _open_tab(page, "train")
-    page.fill("#run-name textarea", "browser test")
-    page.click("#train-start")
+    page.fill("#run-name textarea", "browser test <b>not bold</b>")
+    page.dblclick("#train-start")
     page.wait_for_function("document.querySelectorAll('#loss-plot .scatterlayer .trace').length > 0",
                            timeout=TRAINING_TIMEOUT_MS)
     page.wait_for_function("document.querySelector('#train-status').innerText.includes('Finished')",
                            timeout=TRAINING_TIMEOUT_MS)
     page.wait_for_function("document.querySelectorAll('#metric-plot .scatterlayer .trace').length > 0")
     assert 'data-state="finished"' in page.inner_html("#train-progress")
+    assert "<b>not bold</b>" in page.inner_text("#train-status")  # a name with markup reads as typed
+    assert page.locator("#train-status b", has_text="not bold").count() == 0
+    assert "browser test" in page.input_value("#train-shown-run input")  # the run shown is named
     _shot(page, "3-train")
 
     # 4. Evaluate: metrics, confusion matrix, the summary.
@@ -133,18 +167,20 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
     page.fill("#playground-text textarea", "I was charged twice for my order")
     page.locator("#playground-text textarea").press("Enter")
     page.wait_for_function("document.querySelector('#playground-message').innerText.includes('sure')")
+    _text_has(page, "#playground-message", "not its accuracy")
     labels = {"billing", "technical_issue", "shipping", "account_access", "refund_request", "product_question"}
     assert any(label in page.inner_text("#playground-output") for label in labels)
     _shot(page, "5-playground")
 
-    # Runs: the table lists the run.
+    # Runs: the table lists the run, once (the double click queued one run only).
     _open_tab(page, "runs")
     page.wait_for_function("document.querySelector('#runs-table').innerText.includes('browser test')")
+    assert page.inner_text("#runs-table").count("browser test") == 1
     _shot(page, "6-runs")
 
     # A reload re-attaches to the finished run.
     page.reload()
-    page.wait_for_selector("#data-sample")
+    _page_loaded(page)
     _open_tab(page, "train")
     page.wait_for_function("document.querySelector('#train-status').innerText.includes('Finished')", timeout=20_000)
     assert "browser test" in page.inner_text("#train-status")
@@ -154,7 +190,21 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
     page.get_by_label("中文").check()
     page.wait_for_function("document.querySelector('#train-status').innerText.includes('已完成')")
     page.wait_for_function("document.querySelector('#tab-train-button').innerText.includes('训练')")
+    _text_has(page, "#train-device", "个线程")  # the device in Chinese too
     _shot(page, "7-train-zh")
+
+    # A Chinese file with the English vocabulary: never "ready", and Start says why, in Chinese.
+    _open_tab(page, "data")
+    page.set_input_files("#data-upload input[type=file]", str(chinese_csv))
+    _text_has(page, "#data-report", "还不能训练")
+    assert "可以训练了" not in page.inner_text("#data-report")
+    _shot(page, "8-data-zh-unreadable")
+    _open_tab(page, "model")
+    _text_has(page, "#model-note", "读不懂你数据的语言")
+    _shot(page, "9-model-zh-unreadable")
+    _open_tab(page, "train")
+    page.click("#train-start")
+    _text_has(page, "#train-message", "读不懂你数据的语言")
     page.get_by_label("English").check()
     page.wait_for_function("document.querySelector('#tab-train-button').innerText.includes('Train')")
 
@@ -170,4 +220,34 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser):
     page.click("#runs-confirm-delete")
     page.wait_for_function("document.querySelector('#runs-message').innerText.includes('Deleted')")
     assert "browser test" not in page.inner_text("#runs-table")
+    page.close()
+
+
+def test_stop_then_start_again_with_the_same_settings(studio_url, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.goto(studio_url)
+    _page_loaded(page)
+    page.click("#data-sample")
+    _text_has(page, "#data-report", "368 rows")
+    _open_tab(page, "model")
+    page.get_by_label("Full fine-tuning").check()
+    page.click("#advanced")
+    page.fill("#epochs input", "200")
+    page.click("#model-estimate")  # leaving the field commits it
+    _text_has(page, "#model-estimate", "200 epochs")
+    _open_tab(page, "train")
+    page.fill("#run-name textarea", "to stop")
+    page.click("#train-start")
+    page.wait_for_selector("#train-stop", state="visible", timeout=60_000)
+    assert page.locator("#train-stop-keep").is_visible()  # both ways to stop are offered while it trains
+    page.click("#train-stop")
+    _text_has(page, "#train-message", "Stopping")
+    _text_has(page, "#train-status", "Stopped", timeout=60_000)
+    page.wait_for_selector("#train-restart", state="visible")
+    _shot(page, "10-train-stopped")
+    page.click("#train-restart")
+    _text_has(page, "#train-message", "with the settings of")
+    page.wait_for_selector("#train-stop", state="visible", timeout=60_000)
+    page.click("#train-stop")
+    _text_has(page, "#train-status", "Stopped", timeout=60_000)
     page.close()

@@ -72,8 +72,8 @@ class Page:
 
     def _input(self, component):
         value = self.values[component._id]
-        if isinstance(component, gr.State):
-            return value
+        if isinstance(component, (gr.State, gr.Dropdown)):
+            return value  # a dropdown's choices are set by handlers this page does not track: its value as it is
         return component.preprocess(component.postprocess(value))  # as the value travels to the page and back
 
     def _output(self, component, value) -> bool:

@@ -19,7 +19,8 @@ ROWS = [("I love this product, it works great", "positive"), ("Absolutely wonder
         ("The worst experience I have had", "negative"), ("It arrived damaged and late", "negative"),
         ("Poor quality, do not buy", "negative"), ("Disappointing and overpriced", "negative")]
 QUICK = dict(method="full", freeze_layers=0, lora_r=8, preset="quick", learning_rate=5e-3, epochs=1, batch_size=8,
-             max_length=32, warmup=0.0, weight_decay=0.0, patience=0, class_weights=False, seed=1, evals_per_epoch=1)
+             max_length=32, warmup_ratio=0.0, weight_decay=0.0, patience=0, class_weights=False, seed=1,
+             evals_per_epoch=1)
 
 
 def _write_csv(path, rows, header=("review", "sentiment")):
@@ -30,12 +31,15 @@ def _write_csv(path, rows, header=("review", "sentiment")):
     return path
 
 
+def _choices(model_name, **settings):
+    return model_tab.RunChoices(model_name=str(model_name), **{**QUICK, **settings})
+
+
 def _start(studio, view, lang="en", run_name="", **settings):
-    s = {**QUICK, **settings}
-    return train_tab.start_training(studio, view, studio.default_model, s["method"], s["freeze_layers"], s["lora_r"],
-                                    s["preset"], s["learning_rate"], s["epochs"], s["batch_size"], s["max_length"],
-                                    s["warmup"], s["weight_decay"], s["patience"], s["class_weights"], s["seed"],
-                                    s["evals_per_epoch"], run_name, lang)
+    """(message, id of the new run or None): the Start button's handler with the quick settings."""
+    message, _, run_id = train_tab.start_training(studio, view, _choices(studio.default_model, **settings), run_name,
+                                                  lang)
+    return message, run_id
 
 
 @pytest.fixture(scope="module")
@@ -139,11 +143,10 @@ def test_trainable_parameters_follow_the_method(studio):
 def test_a_model_that_cannot_load_says_why(tmp_path, studio, view):
     (tmp_path / "empty-model").mkdir()
     name = str(tmp_path / "empty-model")
-    assert "no config.json" in model_tab.trainable_text(model_tab.describe_model(name, "full", 0, 8, 2), "en")
+    assert "config.json" in model_tab.trainable_text(model_tab.describe_model(name, "full", 0, 8, 2), "en")
     assert model_tab.model_facts(name)["error"]
-    message, run_id = train_tab.start_training(studio, view, name, "full", 0, 8, "quick", 1e-3, 1, 8, 32, 0, 0, 0,
-                                               False, 1, 1, "", "en")
-    assert run_id is None and "no config.json" in message
+    message, shown, run_id = train_tab.start_training(studio, view, _choices(name), "", "en")
+    assert run_id is None and shown is None and "config.json" in message
 
 
 def test_a_hub_model_is_refused_at_once_when_the_hub_is_out_of_reach(monkeypatch):
@@ -151,7 +154,8 @@ def test_a_hub_model_is_refused_at_once_when_the_hub_is_out_of_reach(monkeypatch
     monkeypatch.setattr(context, "hub_reachable", lambda: False)
     started = time.monotonic()
     facts = model_tab.model_facts("someone/some-model")
-    assert time.monotonic() - started < 2 and "cannot reach" in facts["error"]
+    assert time.monotonic() - started < 2 and "cannot be reached" in facts["error"]
+    assert "连不上模型库" in model_tab.model_facts("someone/some-model", "zh-CN")["error"]
 
 
 def test_presets_fill_the_advanced_settings():
@@ -191,12 +195,53 @@ def test_estimate_names_time_memory_and_device(studio, view):
                                                             "en")
 
 
-def test_a_warning_when_the_vocabulary_does_not_fit_the_data():
-    view = {"findings": [{"code": "unknown_tokens", "severity": "warning", "message": "...",
-                          "details": {"share": 0.8, "cjk": True}}]}
+CHINESE = ["外卖送得很快，味道不错", "太难吃了，再也不点了", "包装很好，服务周到", "送餐太慢，菜都凉了"]
+
+
+def test_a_model_that_cannot_read_the_data_says_so_and_recommends_only_what_loads(monkeypatch):
+    view = {"sample_texts": CHINESE}
     note = model_tab.model_note("all-MiniLM-L6-v2", view, "en")
-    assert "does not know the language" in note and "bert-base-chinese" in note
-    assert "不懂你数据的语言" in model_tab.model_note("all-MiniLM-L6-v2", view, "zh-CN")
+    assert "cannot read your data's language" in note and "[UNK]" in note
+    # Offline with an empty cache, no Chinese model can load: none is recommended, the way out is said instead.
+    assert "Connect to the internet once" in note and "Pick one that reads it" not in note
+    assert "读不懂你数据的语言" in model_tab.model_note("all-MiniLM-L6-v2", view, "zh-CN")
+    # With bert-base-chinese in the local cache, it is the recommendation.
+    monkeypatch.setattr(context.models, "in_local_cache", lambda repo: repo == "google-bert/bert-base-chinese")
+    assert "Pick one that reads it and can be used now: bert-base-chinese." in model_tab.model_note(
+        "all-MiniLM-L6-v2", view, "en")
+
+
+def test_the_picker_says_which_models_can_be_used_now():
+    labels = dict((value, label) for label, value in model_tab.model_choices("all-MiniLM-L6-v2", "en"))
+    assert "ships with the studio" in labels["all-MiniLM-L6-v2"]
+    assert "not on this machine" in labels["bert-base-chinese"]
+    chinese = dict((value, label) for label, value in model_tab.model_choices("all-MiniLM-L6-v2", "zh-CN"))
+    assert "中文" in chinese["bert-base-chinese"] and "本机没有" in chinese["bert-base-chinese"]
+    assert "Chinese" not in chinese["bert-base-chinese"]
+
+
+def test_a_model_folder_can_be_picked_and_a_missing_one_is_named(tiny_model_dir, tmp_path):
+    picked, message = model_tab.use_folder(str(tiny_model_dir), "en")
+    assert picked["value"] == str(tiny_model_dir) and "Using the model" in message
+    assert str(tiny_model_dir) in [value for _, value in picked["choices"]]
+    picked, message = model_tab.use_folder(str(tmp_path / "nowhere"), "zh-CN")
+    assert picked is None and "没有" in message and "downloaded" not in message
+    facts = model_tab.model_facts(str(tmp_path / "nowhere"))
+    assert "no folder" in facts["error"] and "hub" not in facts["error"]
+
+
+def test_the_data_tab_never_says_ready_when_the_model_cannot_read_the_text(tmp_path, tiny_model_dir):
+    rows = [(text + str(i), label) for i in range(6) for text, label in zip(CHINESE, ["好", "差", "好", "差"])]
+    path = _write_csv(tmp_path / "waimai.csv", rows, header=("review", "label"))
+    view = data_tab.analyse(str(path), model_name=str(tiny_model_dir))
+    for lang in ("en", "zh-CN"):
+        report = data_tab.report_markdown(view, lang)
+        assert "ready to train" not in report and "可以训练了" not in report
+    assert "cannot read this text" in data_tab.report_markdown(view, "en")
+    studio = Studio.create(tmp_path / "runs", default_model=str(tiny_model_dir))
+    message, run_id = _start(studio, view)
+    assert run_id is None and "cannot read your data's language" in message
+    assert not studio.manager.active_runs()
 
 
 # --- train -------------------------------------------------------------------------------------
@@ -207,16 +252,16 @@ def test_start_without_data_says_so(studio):
 
 
 def test_build_config_turns_a_full_freeze_into_head_only(view):
-    config = train_tab.build_config(view, "m", "freeze", 6, 8, "quick", 1e-4, 2, 16, 64, 0.1, 0.01, 1, True, 3, 2,
-                                    " name ", layers=6, width=384, device_type="cpu")
+    choices = model_tab.RunChoices("m", "freeze", 6, 8, "quick", 1e-4, 2, 16, 64, 0.1, 0.01, 1, True, 3, 2)
+    config = train_tab.build_config(view, choices, " name ", layers=6, width=384, device_type="cpu")
     assert config.model.freeze_layers == -1 and config.name == "name" and config.train.class_weights
     assert config.data.text_column == "review" and config.train.evals_per_epoch == 2
     assert (config.train.learning_rate, config.train.epochs, config.train.device) == (1e-4, 2, "cpu")
 
 
 def test_empty_advanced_fields_take_the_presets_values(view):
-    config = train_tab.build_config(view, "m", "lora", 3, 16, "best", None, "", None, 64, 0, 0, "", False, 3, None,
-                                    layers=6, width=384, device_type="cuda")
+    choices = model_tab.RunChoices("m", "lora", 3, 16, "best", None, "", None, 64, 0, 0, "", False, 3, None)
+    config = train_tab.build_config(view, choices, layers=6, width=384, device_type="cuda")
     preset = model_tab.preset_values("best", 384, "lora", None, 6, "cuda")
     assert {field: getattr(config.train, field) for field in model_tab.PRESET_FIELDS} == preset
     assert (config.model.freeze_layers, config.model.lora_r, config.model.lora_alpha) == (0, 16, 32)

@@ -1,4 +1,4 @@
-"""A rough estimate of a run's time and memory before it starts. Plain arithmetic, no gradio.
+"""A run's time and memory before it starts, calibrated by this machine's own measured pace. Plain arithmetic.
 
 The anchor is a measurement (bench/run.py, a quiet 2-core CPU): all-MiniLM-L6-v2 (6 layers, 384
 wide), full fine-tuning on sst2 sentences of about 13 tokens. Per sample that is a fixed part (the
@@ -14,7 +14,11 @@ is taken as ten times the CPU. Good to a factor of two, not better.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+from .runs import list_runs
 
 REF_WORK = 6 * 384 ** 2          # layers x width^2 of the measured model
 REF_PARAMS = 22.7e6              # its parameters
@@ -78,3 +82,61 @@ def _gpu_time(work_tokens: float, train_share: float, train_rows: int, eval_rows
     seconds = (GPU_SETUP_SECONDS + steps * per_step
                + (evaluations + 1) * (eval_batches * GPU_SECONDS_PER_EVAL_BATCH + eval_rows * per_example * FORWARD_SHARE))
     return seconds, batch_size / per_step
+
+
+# --- calibration: this machine's own measured pace ------------------------------------------------
+ESTIMATE_FILE = "estimate.json"   # written beside a run's events when it starts from the page
+CALIBRATION_RUNS = 3              # the newest runs with both an estimate and measured steps
+
+
+def record_estimate(run_dir, samples_per_s: float, seconds: float, device: str) -> None:
+    """Keep the estimate shown when a run started, so later estimates can learn from how far off it was."""
+    path = Path(run_dir) / ESTIMATE_FILE
+    try:
+        path.write_text(json.dumps({"samples_per_s": samples_per_s, "seconds": seconds, "device": device}),
+                        encoding="utf-8")
+    except OSError:
+        pass  # an estimate that cannot be kept costs nothing but the calibration
+
+
+def measured_speed(events: list[dict]) -> float | None:
+    """Training texts per second over a run's logged steps (the first step, which warms up, left out)."""
+    speeds = sorted(e["samples_per_s"] for e in events
+                    if e.get("type") == "step" and e.get("step", 0) > 1 and e.get("samples_per_s"))
+    return speeds[len(speeds) // 2] if speeds else None
+
+
+def calibration(runs_dir, device: str) -> float | None:
+    """How many times longer than estimated this machine's recent runs took per text (the median of the newest
+    few), or None before any run measured one. Estimates are multiplied by it."""
+    ratios = []
+    for run in list_runs(runs_dir):
+        try:
+            kept = json.loads((Path(run.path) / ESTIMATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if kept.get("device") != device or not kept.get("samples_per_s"):
+            continue
+        speed = measured_speed(run.events()[0])
+        if speed:
+            ratios.append(kept["samples_per_s"] / speed)
+        if len(ratios) == CALIBRATION_RUNS:
+            break
+    if not ratios:
+        return None
+    ratios.sort()
+    return max(0.1, min(10.0, ratios[len(ratios) // 2]))
+
+
+def remaining_seconds(steps: list[dict], total_steps: int, window: int = 20) -> float | None:
+    """Time left at the pace measured over the last `window` logged steps (evaluations between them included, so
+    the pace corrects itself as the run goes); None before two steps were logged. `steps` hold step and time."""
+    timed = [s for s in steps if s.get("time") is not None and s.get("step")]
+    if len(timed) < 2:
+        return None
+    recent = timed[-window:]
+    first, last = recent[0], recent[-1]
+    if last["step"] <= first["step"]:
+        return None
+    pace = (last["time"] - first["time"]) / (last["step"] - first["step"])
+    return max(0.0, (total_steps - last["step"]) * pace)

@@ -1,7 +1,7 @@
 """The time estimate against runs measured in BENCHMARKS.md (it promises a factor of two)."""
 import pytest
 
-from studio.ui.estimate import estimate_run
+from studio.estimate import estimate_run
 
 MINILM = dict(layers=6, width=384, total_params=22_700_000, trainable_params=11_000_000, method="full",
               freeze_layers=0, longest_tokens=40)
@@ -37,3 +37,25 @@ def test_freezing_and_smaller_data_take_less_time():
     assert frozen.memory_bytes < full.memory_bytes
     gpu = estimate_run(**dict(base, device="cuda"))
     assert gpu.seconds < full.seconds / 10
+
+
+def test_calibration_learns_from_the_machines_last_runs(tmp_path):
+    from studio.config import DataConfig, RunConfig
+    from studio.runs import Run
+    from studio.estimate import calibration, record_estimate
+    assert calibration(tmp_path, "cpu") is None  # no run yet: the estimate says it is not calibrated
+    run = Run.create(tmp_path, RunConfig(data=DataConfig(train_file="x.csv")))
+    record_estimate(run.path, samples_per_s=400.0, seconds=10.0, device="cpu")
+    for step, speed in ((1, 50.0), (2, 190.0), (3, 200.0), (4, 210.0)):
+        run.append_event({"type": "step", "step": step, "samples_per_s": speed})
+    assert calibration(tmp_path, "cpu") == 2.0   # measured 200 texts/s where 400 were expected: twice as long
+    assert calibration(tmp_path, "cuda") is None  # another device learns nothing from it
+
+
+def test_the_time_left_follows_the_measured_pace():
+    from studio.estimate import remaining_seconds
+    steps = [{"step": s, "time": 100.0 + 2 * s} for s in range(1, 11)]  # 2 s a step
+    assert remaining_seconds(steps, 20) == 20.0
+    slower = steps + [{"step": s, "time": 120.0 + 4 * (s - 10)} for s in range(11, 40)]  # 4 s a step lately
+    assert remaining_seconds(slower, 50, window=10) == pytest.approx(44.0)
+    assert remaining_seconds(steps[:1], 20) is None
