@@ -1,0 +1,57 @@
+"""The training process of one run: started by the JobManager, it works on the run folder and nothing else.
+
+The studio starts it from a fork server that has imported this module (so torch, transformers and the
+training code) once: a run pays for a fork, not for those imports, before its first loss (BENCHMARKS.md,
+"Start to first loss"). It holds the run's lock while it lives (runs.Lease, taken in jobs.execute), writes
+what it prints to output.log (with the Python stack if it crashes in native code), and stops at the next
+optimizer step when the stop file appears or on SIGTERM/SIGINT (keeping the best model so far).
+"""
+from __future__ import annotations
+
+import faulthandler
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import jobs, runs, training  # noqa: F401  (imported once in the fork server: that is the point)
+
+
+def train_run(run_dir: str, env: dict[str, str] | None = None, resume: bool = False) -> None:
+    """Train the run in `run_dir` in this process (the target of the JobManager's training processes)."""
+    os.setsid()  # a session of its own: Ctrl-C in the studio's terminal is for the studio to handle
+    os.environ.update(env or {})  # CUDA_VISIBLE_DEVICES of its lane, before anything touches CUDA
+    run = runs.Run(Path(run_dir))
+    _output_to(run.path / runs.OUTPUT_LOG)
+    with jobs.stop_on_signals(run.path):
+        devices = getattr(run.config().train, "devices", 1) or 1
+        if devices > 1:
+            _train_distributed(run, devices, resume)
+        else:
+            jobs.execute(run, resume=resume)
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def _output_to(log: Path) -> None:
+    """stdout and stderr into the run's output.log (the studio's terminal may be gone); a crash's stack too."""
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    faulthandler.enable(sys.stderr)
+
+
+def _train_distributed(run: runs.Run, devices: int, resume: bool) -> None:
+    """Several processes through torchrun (studio.distributed): this process holds the run and waits for them."""
+    from . import distributed
+    with runs.Lease(run.path):
+        run.set_status("running", f"Starting {devices} training processes.")
+        extra = {"resume": True} if resume else {}
+        command = distributed.launch_command(run.path, devices, **extra)
+        code = subprocess.call(command, env=os.environ.copy())
+        if run.recorded_status().get("state") in runs.ACTIVE_STATES:
+            jobs._failed(run, run.append_event, jobs.crash_sentence(code, run), crashed=code < 0)
