@@ -221,13 +221,22 @@ def _print_event(event: dict) -> None:
 
 
 def cmd_train(a) -> int:
+    """Train in this process. SIGINT or SIGTERM stops at the next step keeping the best model so far (exit 0);
+    a second one stops without keeping it."""
     from . import jobs
     from .runs import Run
     config = build_config(a)
-    run = Run.create(a.runs_dir, config)
+    run, lease = Run.create_leased(a.runs_dir, config)
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
+    signalled = []
+
+    def say(sentence: str) -> None:
+        signalled.append(sentence)
+        print(sentence, file=sys.stderr, flush=True)
+
     try:
-        status = jobs.execute(run, echo=echo)
+        with lease, jobs.stop_on_signals(run.path, say=say):
+            status = jobs.execute(run, echo=echo)
     except KeyboardInterrupt:
         run.append_event({"type": "cancelled"})
         run.set_status("cancelled", "Stopped from the keyboard; no model was saved.")
@@ -243,10 +252,10 @@ def cmd_train(a) -> int:
         print(f"Run folder: {run.path}")
         if metrics:
             _print_result(metrics)
-    if status["state"] != "finished":
-        print(status["message"], file=sys.stderr)
-        return 1
-    return 0
+    if status["state"] == "finished" or (signalled and status["state"] in ("stopped", "cancelled")):
+        return 0
+    print(status["message"], file=sys.stderr)
+    return 0 if status["state"] == "stopped" else 1
 
 
 def _print_result(metrics: dict) -> None:
@@ -302,7 +311,7 @@ def cmd_runs(a) -> int:
     for r in rows:
         acc = f"{r['test_accuracy']:.1%}" if r["test_accuracy"] is not None else "-"
         print(f"{r['id']}  {r['state']:<11} {acc:>6}  {r['model']}  {r['method']}  {r['data']}")
-        if r["warnings"]:
+        if r["warnings"] or r["state"] in ("failed", "interrupted"):
             print(f"    {r['message']}")
     if not rows:
         print(f"No runs in {a.runs_dir}.")
@@ -334,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, DataError, ModelError, ConfigError, InferenceError) as err:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as err:  # a disk that refuses a write (full, read-only): one sentence, not a traceback
+        from .runs import write_failure
+        sentence = write_failure(err, Path(err.filename).parent if err.filename else "the runs folder")
+        if sentence is None:
+            raise
+        print(sentence, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

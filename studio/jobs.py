@@ -250,6 +250,10 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
+def warm_up_in_background() -> None:
+    threading.Thread(target=warm_up, name="training-warm-up", daemon=True).start()
+
+
 def crash_sentence(exitcode: int | None, run: Run) -> str:
     """What a training process that ended without writing its own status died of, in one sentence."""
     log = run.path / runs.OUTPUT_LOG
@@ -338,7 +342,7 @@ class JobManager:
         self.interrupted = repair_runs(self.runs_dir)
         self.attached = self._reattach()
         if warm:
-            threading.Thread(target=warm_up, name="training-warm-up", daemon=True).start()
+            warm_up_in_background()
 
     # --- requests ------------------------------------------------------------------------------
     def submit(self, config: RunConfig) -> Run:
