@@ -254,6 +254,16 @@ def warm_up_in_background() -> None:
     threading.Thread(target=warm_up, name="training-warm-up", daemon=True).start()
 
 
+def _process_main(target: Callable | None, run_dir: str, env: dict[str, str], resume: bool) -> None:
+    """The first thing a training process does: a session of its own (Ctrl-C in the studio's terminal is for the
+    studio to handle), the GPU of its lane (before anything touches CUDA), then the training."""
+    os.setsid()
+    os.environ.update(env)
+    if target is None:
+        from .worker import train_run as target
+    target(run_dir, resume)
+
+
 def crash_sentence(exitcode: int | None, run: Run) -> str:
     """What a training process that ended without writing its own status died of, in one sentence."""
     log = run.path / runs.OUTPUT_LOG
@@ -500,10 +510,8 @@ class JobManager:
 
     def _train(self, job: _Job) -> None:
         """Start the run's training process, wait for it, and record how it ended if it could not."""
-        target = self._target
-        if target is None:
-            from .worker import train_run as target
-        process = process_context().Process(target=target, args=(str(job.run.path), job.env, job.resume),
+        process = process_context().Process(target=_process_main,
+                                            args=(self._target, str(job.run.path), job.env, job.resume),
                                             name=f"train-{job.run.id}")
         process.start()
         job.process = process

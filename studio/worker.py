@@ -17,10 +17,22 @@ from pathlib import Path
 from . import jobs, runs, training  # noqa: F401  (imported once in the fork server: that is the point)
 
 
-def train_run(run_dir: str, env: dict[str, str] | None = None, resume: bool = False) -> None:
-    """Train the run in `run_dir` in this process (the target of the JobManager's training processes)."""
-    os.setsid()  # a session of its own: Ctrl-C in the studio's terminal is for the studio to handle
-    os.environ.update(env or {})  # CUDA_VISIBLE_DEVICES of its lane, before anything touches CUDA
+def preload() -> None:
+    """What every run needs and would otherwise import on its own clock, after Start (all lazy elsewhere)."""
+    import charset_normalizer  # noqa: F401  reading the data
+    import sklearn.linear_model  # noqa: F401  the fitted head
+    import sklearn.model_selection  # noqa: F401  splits
+    import transformers
+    for name in ("AutoConfig", "AutoTokenizer", "AutoModelForSequenceClassification", "pipeline"):
+        getattr(transformers, name)
+    from transformers.models.bert import modeling_bert, tokenization_bert  # noqa: F401  the bundled model's family
+
+
+preload()
+
+
+def train_run(run_dir: str, resume: bool = False) -> None:
+    """Train the run in `run_dir` in this process (what the JobManager's training processes run)."""
     run = runs.Run(Path(run_dir))
     _output_to(run.path / runs.OUTPUT_LOG)
     with jobs.stop_on_signals(run.path):
