@@ -488,14 +488,16 @@ class JobManager:
         self._lock.notify_all()
 
     def _work(self, lane: _Lane) -> None:
+        job = lane.current  # a re-attached run: followed first
         while True:
-            with self._lock:
-                if not lane.queue:
-                    lane.thread = None
-                    return
-                job = lane.queue.popleft()
-                lane.current = job
-                self._requeue_messages(lane)
+            if job is None:
+                with self._lock:
+                    if not lane.queue:
+                        lane.thread = None
+                        return
+                    job = lane.queue.popleft()
+                    lane.current = job
+                    self._requeue_messages(lane)
             try:
                 self._follow(job) if job.attached else self._train(job)
             except Exception:  # the supervisor must outlive anything; the run still gets an honest state
@@ -507,6 +509,7 @@ class JobManager:
                 with self._lock:
                     lane.current = None
                     self._finish(job)
+            job = None
 
     def _train(self, job: _Job) -> None:
         """Start the run's training process, wait for it, and record how it ended if it could not."""
@@ -534,8 +537,10 @@ class JobManager:
                 job = _Job(run, status.get("lane") or "cpu", gpu=status.get("gpu"), attached=True)
                 with self._lock:
                     lane = self._lanes.setdefault(job.lane, _Lane())
+                    if lane.current is not None:  # two on one device (the command line's, say): follow both
+                        lane = self._lanes.setdefault(f"{job.lane}+{run.id}", _Lane())
                     self._jobs[run.id] = job
-                    lane.queue.appendleft(job)
+                    lane.current = job
                     self._start_lane(job.lane, lane)
                 found.append(run.id)
         return found

@@ -380,8 +380,9 @@ def test_a_studio_killed_mid_training_leaves_it_going_and_the_next_one_reattache
     manager = jobs.JobManager(tmp_path / "runs")  # the studio starts again
     assert manager.attached == [run.id] and manager.active_runs() == [run.id] and not manager.interrupted
     assert manager.cancel(run.id)  # the Stop button reaches a process this studio did not start
-    assert manager.wait(run.id, timeout=60)
-    assert run.state == "cancelled" and not runs.lock_held(run.path)
+    assert manager.wait(run.id, timeout=120)
+    assert not runs.lock_held(run.path), (run.recorded_status(), run.events()[0][-3:])
+    assert run.state == "cancelled", (run.recorded_status(), run.events()[0][-3:])
 
 
 def test_a_studio_on_a_read_only_runs_folder_with_a_stale_run_starts(tmp_path):
