@@ -24,6 +24,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import time
@@ -57,10 +58,26 @@ def atomic_write_json(path: Path, obj: Any) -> None:
             f.truncate()
 
 
+def _errno_of(err: BaseException | None) -> int | None:
+    """The errno behind an error: an OSError's own, one it was raised from, or the "(os error N)" that Rust
+    libraries (safetensors, tokenizers) put in their message."""
+    seen = 0
+    while err is not None and seen < 5:
+        if isinstance(err, OSError) and err.errno:
+            return err.errno
+        found = re.search(r"\(os error (\d+)\)", str(err))
+        if found:
+            return int(found.group(1))
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return None
+
+
 def write_failure(err: BaseException, folder: str | Path) -> str | None:
     """The sentence for a write the disk refused (full, read-only, not ours), or None for another error."""
-    if not isinstance(err, OSError):
+    code = _errno_of(err)
+    if code is None:
         return None
+    err = OSError(code, os.strerror(code))
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
         return "The disk is full: free space or choose another runs folder."
     if err.errno == errno.EROFS:

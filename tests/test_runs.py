@@ -202,6 +202,8 @@ def test_write_failures_get_a_sentence():
         "The disk is full: free space or choose another runs folder."
     assert "read-only" in runs.write_failure(OSError(errno.EROFS, "Read-only file system"), "runs")
     assert runs.write_failure(OSError(errno.ENOENT, "gone"), "runs") is None
+    rust = RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)")  # safetensors
+    assert runs.write_failure(rust, "runs").startswith("The disk is full")
     assert runs.write_failure(ValueError("x"), "runs") is None
 
 
@@ -231,3 +233,87 @@ def test_summary_row(tmp_path):
     assert (row["name"], row["state"], row["test_accuracy"], row["best_validation"], row["method"]) == \
         ("mine", "finished", 0.9, 0.85, "auto")
     assert row["duration_s"] is not None and not row["has_model"]
+
+
+# --- disks that refuse writes: full, read-only -----------------------------------------------------
+def _environment():
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
+
+def _mount(*args):
+    done = subprocess.run(["mount", *map(str, args)], capture_output=True, text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB disk: room for a run's files, not for the tiny model (4 MB)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    _mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", disk)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)])
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    stale = make_run(folder)
+    stale.set_status("running", "Training: epoch 1 of 3.")
+    _mount("--bind", folder, folder)
+    subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+    yield folder, stale
+    subprocess.run(["umount", "-l", str(folder)])
+
+
+def _train_command(data, model, runs_dir):
+    return [sys.executable, "-m", "studio", "train", str(data), "--model", str(model), "--method", "full",
+            "--epochs", "1", "--batch-size", "8", "--max-length", "32", "--patience", "0", "--runs-dir", str(runs_dir)]
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_the_run_with_a_sentence_in_the_cli_and_in_the_studio(small_disk, sentiment_csv,
+                                                                               tiny_model_dir):
+    from studio import jobs
+    from studio.config import ModelConfig, TrainConfig
+    sentence = "The disk is full: free space or choose another runs folder."
+    done = subprocess.run(_train_command(sentiment_csv, tiny_model_dir, small_disk / "cli"), capture_output=True,
+                          text=True, env=_environment())
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == sentence
+    (run,) = runs.list_runs(small_disk / "cli")
+    assert run.status()["state"] == "failed" and run.status()["message"] == sentence
+    assert runs.temporaries(run.path) == [] and not run.has_model()
+    assert run.events()[0][-1] == {**run.events()[0][-1], "type": "failed", "message": sentence}
+
+    manager = jobs.JobManager(small_disk / "studio")
+    config = RunConfig(data=DataConfig(train_file=str(sentiment_csv)), model=ModelConfig(name=str(tiny_model_dir),
+                       method="full"), train=TrainConfig(epochs=1, batch_size=8, max_length=32, patience=0))
+    run = manager.submit(config)
+    assert manager.wait(run.id, timeout=300)
+    assert run.status()["state"] == "failed" and run.status()["message"] == sentence
+    assert runs.temporaries(run.path) == [] and not run.has_model()
+    again = manager.submit(config)  # the studio goes on taking runs
+    assert manager.cancel(again.id)
+    assert manager.wait(again.id, timeout=300)
+
+
+@pytest.mark.slow
+def test_the_cli_on_a_read_only_runs_folder_says_so_in_one_sentence(read_only, sentiment_csv, tiny_model_dir):
+    folder, stale = read_only
+    done = subprocess.run(_train_command(sentiment_csv, tiny_model_dir, folder), capture_output=True, text=True,
+                          env=_environment())
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == \
+        f"The runs folder {folder} is on a read-only disk: choose another runs folder."
+
+
+def test_listing_a_read_only_runs_folder_shows_the_stale_run_interrupted(read_only):
+    folder, stale = read_only
+    assert [r.id for r in runs.list_runs(folder)] == [stale.id] and stale.state == "interrupted"
+    assert stale.recorded_status()["state"] == "running"  # nothing could be written, nothing broke
+    done = subprocess.run([sys.executable, "-m", "studio", "runs", "--runs-dir", str(folder)], capture_output=True,
+                          text=True, env=_environment())
+    assert done.returncode == 0 and "interrupted" in done.stdout and "Traceback" not in done.stderr
