@@ -260,7 +260,8 @@ def _process_main(target: Callable | None, run_dir: str, env: dict[str, str], re
     os.setsid()
     os.environ.update(env)
     if target is None:
-        from .worker import train_run as target
+        from .worker import fresh_if_cuda_was_forked, train_run as target
+        fresh_if_cuda_was_forked(run_dir, resume)
     target(run_dir, resume)
 
 
@@ -356,9 +357,16 @@ class JobManager:
 
     # --- requests ------------------------------------------------------------------------------
     def submit(self, config: RunConfig) -> Run:
-        """Create the run folder and queue it; returns at once."""
+        """Create the run folder and queue it; returns at once. A runs folder that refuses the new run's files
+        (full, read-only) raises JobError with the sentence."""
         config.validate()
-        run, lease = Run.create_leased(self.runs_dir, config)
+        try:
+            run, lease = Run.create_leased(self.runs_dir, config)
+        except OSError as err:
+            sentence = runs.write_failure(err, self.runs_dir)
+            if sentence is None:
+                raise
+            raise JobError(sentence) from None
         return self._enqueue(_Job(run, "", lease=lease), config)
 
     def restart(self, run_id: str) -> Run:
@@ -400,8 +408,15 @@ class JobManager:
             return False
         if not (job or runs.lock_held(run.path)):
             return False
-        request_stop(run.path, keep)
-        _requested.pop(run.path, None)  # the file carries it to the training process; this one only asked
+        try:
+            run.request_stop(keep=keep)
+        except OSError:  # a disk that takes no file: a signal, which the training process reads as keep
+            process = job.process if job else None
+            if process is None or process.pid is None:
+                return False
+            for _ in range(1 if keep else 2):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
         return True
 
     def active_runs(self) -> list[str]:
@@ -438,8 +453,7 @@ class JobManager:
                 self._finish(job)
         for job in training_now:
             if not job.attached:  # a run an earlier studio started goes on; this studio only watched it
-                request_stop(job.run.path, keep)
-                _requested.pop(job.run.path, None)
+                self.cancel(job.run.id, keep=keep)
         if wait:
             deadline = None if timeout is None else time.monotonic() + timeout
             for job in training_now:

@@ -45,6 +45,25 @@ def train_run(run_dir: str, resume: bool = False) -> None:
     sys.stderr.flush()
 
 
+def fresh_if_cuda_was_forked(run_dir: str, resume: bool) -> None:
+    """A fork of a process that had started CUDA cannot use it: become a fresh interpreter for this run
+    (it keeps its pid, its session and the studio's watch over it; it only pays for the imports)."""
+    import torch
+    if torch.cuda._is_in_bad_fork():
+        os.execv(sys.executable, [sys.executable, "-m", "studio.worker", run_dir, *(["--resume"] if resume else [])])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m studio.worker RUN_DIR [--resume]: train a run folder in this process, as the studio does."""
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m studio.worker", description=main.__doc__)
+    p.add_argument("run_dir")
+    p.add_argument("--resume", action="store_true")
+    a = p.parse_args(argv)
+    train_run(a.run_dir, a.resume)
+    return 0
+
+
 def _output_to(log: Path) -> None:
     """stdout and stderr into the run's output.log (the studio's terminal may be gone); a crash's stack too."""
     try:
@@ -67,3 +86,7 @@ def _train_distributed(run: runs.Run, devices: int, resume: bool) -> None:
         code = subprocess.call(command, env=os.environ.copy())
         if run.recorded_status().get("state") in runs.ACTIVE_STATES:
             jobs._failed(run, run.append_event, jobs.crash_sentence(code, run), crashed=code < 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -400,7 +400,7 @@ def test_a_studio_on_a_read_only_runs_folder_with_a_stale_run_starts(tmp_path):
         manager = jobs.JobManager(folder)
         assert manager.interrupted == [run.id] and run.state == "interrupted"
         assert run.recorded_status()["state"] == "running"  # nothing could be written, and nothing broke
-        with pytest.raises(OSError):
+        with pytest.raises(jobs.JobError, match="read-only disk: choose another runs folder"):
             manager.submit(RunConfig(data=DataConfig(train_file="unused.csv")))
     finally:
         subprocess.run(["umount", str(folder)], check=True)
