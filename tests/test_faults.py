@@ -77,7 +77,7 @@ def arm(point: str) -> None:
     elif what == "optimizer step":
         _wrap(torch.optim.AdamW, "step", call, when)
     elif what == "model eval":
-        _wrap(torch.nn.Module, "eval", call, when)
+        _wrap(transformers.PreTrainedModel, "eval", call, when)  # the model's own eval(), each evaluation pass
     elif what.startswith("replace "):
         name = what.split(" ", 1)[1]
         hit = (lambda src, dst, *a, **k: "checkpoints" in Path(dst).parts) if name == "into checkpoints" else \
@@ -124,8 +124,8 @@ def test_at_least_ten_kills_landed(killed):
               if any(e["type"] == "failed" and "SIGKILL" in e["message"] for e in run.events()[0])]
     finished_anyway = [p for p, run in submitted.items() if run.state == "finished"]
     assert len(landed) >= 10, (landed, finished_anyway)
-    # A kill point a run never passes (no checkpoints written) lets it finish; one after its scores were written too.
-    assert set(KILL_POINTS) - set(landed) <= {"writing a checkpoint", "scores written, status not"} | set(finished_anyway)
+    # Only a kill point a run never passes (no checkpoint written before the training core writes them) may miss.
+    assert set(KILL_POINTS) - set(landed) <= {"writing a checkpoint"}, (landed, finished_anyway)
 
 
 def test_every_run_folder_stays_readable(killed):
