@@ -17,7 +17,6 @@ import inspect
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import metrics, runs, training
+from . import runs, training
 from .config import ConfigError, RunConfig
 from .data import DataError
 from .models import ModelError
@@ -222,11 +221,6 @@ def _tracker(run: Run, config: RunConfig):
         return None
 
 
-def finished_message(report: dict) -> str:
-    """The final status: the test accuracy, and the warning when that number is misleading."""
-    return runs.finished_sentence(report)
-
-
 def _waiting_message(ahead: int) -> str:
     return (f"Waiting: {ahead} run{'s' if ahead > 1 else ''} ahead of this one on this device; "
             "it starts by itself when they end.")
@@ -397,8 +391,9 @@ class JobManager:
             lane = self._lanes.get(job.lane) if job else None
             if job and lane and job in lane.queue:
                 lane.queue.remove(job)
-                job.run.append_event({"type": "cancelled"})
-                job.run.set_status("cancelled", "Cancelled before it started.")
+                with contextlib.suppress(OSError):
+                    job.run.append_event({"type": "cancelled"})
+                    job.run.set_status("cancelled", "Cancelled before it started.")
                 self._finish(job)
                 self._requeue_messages(lane)
                 return True
@@ -476,9 +471,10 @@ class JobManager:
             waiting = lane.load()
             self._jobs[run.id] = job
             lane.queue.append(job)
-            run.set_status("queued", _waiting_message(waiting) if waiting else run.recorded_status().get(
-                "message", "Waiting to start."), lane=job.lane, gpu=job.gpu)
-            run.append_event({"type": "queued", "position": waiting, "lane": job.lane, "gpu": job.gpu})
+            with contextlib.suppress(OSError):  # a disk that fills now: the run still trains, or fails saying so
+                run.set_status("queued", _waiting_message(waiting) if waiting else run.recorded_status().get(
+                    "message", "Waiting to start."), lane=job.lane, gpu=job.gpu)
+                run.append_event({"type": "queued", "position": waiting, "lane": job.lane, "gpu": job.gpu})
             self._start_lane(job.lane, lane)
         return run
 
