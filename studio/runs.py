@@ -274,7 +274,10 @@ class Run:
             remove_temporaries(self.path)
             try:
                 if recorded.get("state") in ACTIVE_STATES:
-                    self.append_event({"type": derived["state"], "message": derived["message"], "repaired": True})
+                    scores = {k: (self.metrics() or {}).get(k) for k in ("accuracy", "macro_f1")} \
+                        if derived["state"] in ("finished", "stopped") else {}
+                    self.append_event({"type": derived["state"], "message": derived["message"], **scores,
+                                       "repaired": True})
                 atomic_write_json(self.path / "status.json", derived)
             except OSError:
                 pass  # a read-only or full disk: the reader still gets the right state
