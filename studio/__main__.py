@@ -10,10 +10,8 @@ only, say), 2 when the file cannot be read.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -258,7 +256,9 @@ def _print_event(event: dict) -> None:
 
 
 def cmd_train(a) -> int:
-    from . import data, jobs
+    """Train in this process. SIGINT or SIGTERM stops at the next step keeping the best model so far (exit 0);
+    a second one stops without keeping it."""
+    from . import data, jobs, runs
     from .runs import Run
     if a.devices and a.devices > 1:
         return cmd_train_distributed(a)
@@ -266,13 +266,22 @@ def cmd_train(a) -> int:
     data.check_settings(config.data)  # unreadable input or a column that is not there: exit 2, and no run folder
     check_data(config)
     try:
-        run = Run.create(a.runs_dir, config)
+        run, lease = Run.create_leased(a.runs_dir, config)
     except OSError as err:
+        if runs.write_failure(err, a.runs_dir):
+            raise  # a full or read-only disk: main() says so in one sentence
         raise UserError(f"Cannot make a run folder in {a.runs_dir} ({err.strerror or err}); "
                         "choose another folder with --runs-dir.") from None
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
+    signalled = []
+
+    def say(sentence: str) -> None:
+        signalled.append(sentence)
+        print(sentence, file=sys.stderr, flush=True)
+
     try:
-        status = jobs.execute(run, echo=echo)
+        with lease, jobs.stop_on_signals(run.path, say=say):
+            status = jobs.execute(run, echo=echo)
     except KeyboardInterrupt:
         run.append_event({"type": "cancelled"})
         run.set_status("cancelled", "Stopped from the keyboard; no model was saved.")
@@ -288,10 +297,10 @@ def cmd_train(a) -> int:
         print(f"Run folder: {run.path}")
         if metrics:
             _print_result(metrics)
-    if status["state"] != "finished":
-        print(status["message"], file=sys.stderr)
-        return 1
-    return 0
+    if status["state"] == "finished" or (signalled and status["state"] in ("stopped", "cancelled")):
+        return 0
+    print(status["message"], file=sys.stderr)
+    return 0 if status["state"] == "stopped" else 1
 
 
 def cmd_train_distributed(a) -> int:
@@ -311,7 +320,7 @@ def cmd_train_distributed(a) -> int:
 def _train_on_devices(run, devices: int, resume: bool, as_json: bool) -> int:
     """Train (or resume) the run under torchrun on `devices` processes and print what rank 0 reports."""
     import subprocess
-    from . import distributed
+    from . import distributed, runs
     command = distributed.launch_command(run.path, devices, resume=resume, echo=True)
     # A session of its own: Ctrl-C in this terminal reaches this process, which asks the run to stop.
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True, env=os.environ.copy())
@@ -326,8 +335,8 @@ def _train_on_devices(run, devices: int, resume: bool, as_json: bool) -> int:
             presses += 1
             print("Stopping after this step and keeping the best model so far; press Ctrl-C again to stop without "
                   "keeping it." if presses == 1 else "Stopping without keeping a model.", file=sys.stderr, flush=True)
-            (run.path / distributed.STOP_FILE).write_text("keep" if presses == 1 else "discard", encoding="utf-8")
-    (run.path / distributed.STOP_FILE).unlink(missing_ok=True)
+            run.request_stop(keep=presses == 1)
+    (run.path / runs.STOP_FILE).unlink(missing_ok=True)
     status = run.status()
     if status.get("state") in (None, "running", "queued"):
         run.set_status("failed", f"The training processes ended without finishing the run (exit code {child.returncode}).")
@@ -368,26 +377,9 @@ def cmd_resume(a) -> int:
     if devices > 1:
         return _train_on_devices(run, devices, resume=True, as_json=a.json)
     echo = (lambda e: print(json.dumps(e, ensure_ascii=False), flush=True)) if a.json else _print_event
-    with _ctrl_c_stops() as should_stop:
-        status = jobs.execute(run, should_stop, echo=echo, resume=True)
+    with jobs.stop_on_signals(run.path, say=lambda sentence: print(sentence, file=sys.stderr, flush=True)):
+        status = jobs.execute(run, echo=echo, resume=True)
     return _report_end(run, status, a.json)
-
-
-@contextlib.contextmanager
-def _ctrl_c_stops():
-    """should_stop() for a run in the foreground: the first Ctrl-C answers "keep", a second one "discard"."""
-    presses = []
-
-    def on_ctrl_c(signum, frame):
-        presses.append(signum)
-        print("Stopping after this step and keeping the best model so far; press Ctrl-C again to stop without "
-              "keeping it." if len(presses) == 1 else "Stopping without keeping a model.", file=sys.stderr, flush=True)
-
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    try:
-        yield lambda: None if not presses else "keep" if len(presses) == 1 else "discard"
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _report_end(run, status: dict, as_json: bool) -> int:
@@ -465,7 +457,7 @@ def cmd_runs(a) -> int:
     for r in rows:
         acc = f"{r['test_accuracy']:.1%}" if r["test_accuracy"] is not None else "-"
         print(f"{r['id']}  {r['state']:<11} {acc:>6}  {r['model']}  {r['method']}  {r['data']}")
-        if r["warnings"]:
+        if r["warnings"] or r["state"] in ("failed", "interrupted"):
             print(f"    {r['message']}")
     if not rows:
         print(f"No runs in {a.runs_dir}.")
@@ -539,6 +531,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, DataError, ModelError, ConfigError, InferenceError) as err:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as err:  # a disk that refuses a write (full, read-only): one sentence, not a traceback
+        from .runs import write_failure
+        sentence = write_failure(err, Path(err.filename).parent if err.filename else "the runs folder")
+        if sentence is None:
+            raise
+        print(sentence, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -103,16 +103,10 @@ def gather(obj: Any) -> list:
     return out
 
 
-STOP_FILE = "stop"  # "keep" or "discard", written into the run folder by whoever asks the run to stop
-
-
 def stop_file_answer(run_dir: Path) -> str | None:
     """should_stop() of rank 0: what the run folder's stop file asks for, if it exists."""
-    try:
-        text = (run_dir / STOP_FILE).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return text if text in ("keep", "discard") else "discard" if text else None
+    from .runs import Run
+    return Run(run_dir).stop_requested()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import sys
 
 import gradio as gr
 
-from .. import security
+from .. import jobs, security
 from . import data_tab, model_tab, playground_tab, runs_tab, serve, share_controls
 from .context import DEFAULT_MODEL_ENV, Studio
 from .data_tab import DataTab
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     if settings is None:
         return 2
     app = build_app(args.runs_dir, args.default_model)
+    serve.interrupt_on_sigterm()  # SIGTERM shuts down like Ctrl-C: training stops at a step boundary
+    jobs.warm_up_in_background()  # the training processes' fork server imports torch before the first Start
     try:
         launch(app, args.host, args.port, share=args.share, **settings)
     except OSError as err:
@@ -128,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    serve.stop_training(app.studio.manager, say=lambda sentence: print(sentence, file=sys.stderr, flush=True))
     return 0
 
 

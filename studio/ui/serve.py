@@ -7,6 +7,9 @@ FastAPI through launch(app_kwargs=...): they answer before gradio reads a reques
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 from typing import Any, Callable
 from urllib.parse import urlparse, urlunparse
 
@@ -202,3 +205,31 @@ def launch(blocks: gr.Blocks, share: bool = False, block: bool = True, cache_cle
     if block:
         blocks.block_thread()
     return blocks.local_url, public_url, note
+
+
+# --- shutting down -------------------------------------------------------------------------------
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM (a service manager, `kill`) ends the studio the way Ctrl-C does, cleanup included."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def stop_training(manager, say: Callable[[str], None] = print) -> None:
+    """Before the studio exits: its runs stop at their next step keeping the best model so far, queued runs
+    are cancelled; a second Ctrl-C stops them without keeping anything, a third leaves at once."""
+    if not manager.active_runs():
+        return
+    say("Stopping training at the next step and keeping the best model so far; "
+        "press Ctrl-C again to stop without keeping it.")
+    for keep in (True, False):
+        try:
+            manager.shutdown(keep=keep)
+            return
+        except KeyboardInterrupt:
+            say("Stopping without keeping a model." if keep else "Leaving now; the run is marked when it ends.")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # a normal exit would wait for the training processes (multiprocessing joins its children)
