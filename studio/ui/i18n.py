@@ -47,6 +47,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "share_starting": ("⏳ Starting the demo...", "⏳ 正在启动演示……"),
     "share_pick": ("⛔ Pick a run to share first.", "⛔ 请先选择要分享的训练记录。"),
 
+    # --- the demo's examples, compare, export, push, tracking (studio/ui/compare.py, export_controls.py) ---
+    "share_examples": ("Examples for visitors (optional, one a line)", "给访问者的示例（可选，每行一条）"),
+    "share_examples_info": ("Texts you write here appear on the demo page to click; the page shows nothing of your "
+                            "data otherwise.", "在这里写的文本会显示在演示页面上供点击；除此之外页面不会显示你的任何数据。"),
+
     # --- data ---
     "data_intro": ("Give the studio a table with one column of **texts** and one column of **labels** "
                    "(the category each text belongs to), e.g. a spreadsheet of support tickets and their topics. "
