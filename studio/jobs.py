@@ -11,7 +11,7 @@ from collections import deque
 from pathlib import Path
 from typing import Callable
 
-from . import metrics, training
+from . import metrics, tracking, training
 from .config import ConfigError, RunConfig
 from .data import DataError
 from .models import ModelError
@@ -23,8 +23,11 @@ EXPECTED_ERRORS = (DataError, ModelError, ConfigError, training.TrainingError)
 def execute(run: Run, should_stop: Callable[[], bool] = lambda: False,
             echo: Callable[[dict], None] | None = None) -> dict:
     """Train one run in this thread, recording everything in its folder; return the final status."""
+    tracker = tracking.Tracker.for_run(run.path, run.config())  # TensorBoard, MLflow: closes on the final event
+
     def emit(event: dict) -> None:
         event = run.append_event(event)
+        tracker.on_event(event)
         if echo:
             echo(event)
 
