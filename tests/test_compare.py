@@ -32,7 +32,7 @@ def two_runs(tmp_path):
     """Run B fixes 23 texts run A got wrong and breaks 7 that A got right, of 100."""
     truth = [i % 2 for i in range(100)]
     a = [t if i >= 30 else 1 - t for i, t in enumerate(truth)]          # A wrong on texts 0-29
-    b = [t if 23 <= i < 93 else 1 - t for i, t in enumerate(truth)]      # B wrong on 0-22 and on 93-99
+    b = [t if i < 23 or 30 <= i < 93 else 1 - t for i, t in enumerate(truth)]   # B wrong on 23-29 and 93-99
     return _run(tmp_path, "first", 1e-4, truth, a), _run(tmp_path, "second", 3e-4, truth, b)
 
 
