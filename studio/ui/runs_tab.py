@@ -7,6 +7,7 @@ import gradio as gr
 import pandas as pd
 
 from ..runs import delete_run, list_runs
+from . import compare, export_controls
 from .context import Studio, model_label
 from .i18n import I18N, duration_text, t
 from .playground_tab import refresh as refresh_playground
@@ -117,6 +118,8 @@ class RunsTab:
         self.message = gr.Markdown(elem_id="runs-message")
         self.download = gr.File(label=I18N("runs_download"), interactive=False, visible=False,
                                 elem_id="runs-download")
+        self.export_controls = export_controls.ExportControls(studio)
+        self.compare_panel = compare.ComparePanel(studio)
 
     def wire(self, lang, tabs: gr.Tabs, viewed_run: gr.State, stored_run: gr.BrowserState, run_key: gr.State,
              playground_run: gr.Dropdown) -> None:
@@ -150,6 +153,8 @@ class RunsTab:
             viewed = viewed if still_there else studio.run_to_show(None)
             return gr.update(visible=False), message, table, choices, viewed, viewed
 
+        self.export_controls.wire(self.selected, lang)
+        self.compare_panel.wire(lang, [self.refresh.click, run_key.change, self.compare_panel.picked.focus])
         self.table.select(on_select, None, [self.selected])
         self.refresh.click(lambda current, lang: table_and_choices(studio, current, lang), [self.selected, lang],
                            table_outputs, api_name="list_runs")
