@@ -34,6 +34,14 @@ def default_mlflow_uri(runs_dir: str | Path) -> str:
     return f"sqlite:///{(Path(runs_dir).resolve() / 'mlflow.db').as_posix()}"
 
 
+def artifact_location(uri: str) -> str | None:
+    """Where a local SQLite store keeps its artefacts: mlartifacts/ beside the database (MLflow's own default is
+    ./mlruns in whatever folder the process started in). None for a server, which decides for itself."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri[len("sqlite:///"):]).parent / "mlartifacts").resolve().as_uri()
+
+
 def flat_settings(config: Any) -> dict[str, Any]:
     """The run's settings as one flat dict of plain values: data.text_column, train.learning_rate, ..."""
     raw = config.to_dict() if hasattr(config, "to_dict") else dict(config or {})
@@ -103,7 +111,8 @@ class MlflowWriter:
         from mlflow.tracking import MlflowClient
         self.client = MlflowClient(tracking_uri=uri)
         experiment = self.client.get_experiment_by_name(EXPERIMENT)
-        experiment_id = experiment.experiment_id if experiment else self.client.create_experiment(EXPERIMENT)
+        experiment_id = experiment.experiment_id if experiment else self.client.create_experiment(
+            EXPERIMENT, artifact_location=artifact_location(uri))
         run = self.client.create_run(experiment_id, run_name=run_dir.name, tags={"studio.run_dir": str(run_dir)})
         self.run_id = run.info.run_id
         items = list(settings.items())

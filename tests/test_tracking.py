@@ -71,6 +71,7 @@ def test_mlflow_store_holds_the_run_metrics_settings_and_model(tracked):
     history = client.get_metric_history(found.info.run_id, "train/loss")
     assert [(m.step, round(m.value, 5)) for m in history] == [(e["step"], e["loss"]) for e in steps]
     assert found.data.metrics["test/macro_f1"] == pytest.approx(run.metrics()["macro_f1"])
+    assert found.info.artifact_uri.startswith((run.path.parent / "mlartifacts").as_uri())   # beside the store
     artefacts = {a.path for a in client.list_artifacts(found.info.run_id, "model")}
     assert {"model/config.json", "model/model.safetensors"} <= artefacts
 

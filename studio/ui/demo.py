@@ -44,14 +44,14 @@ class DemoError(ValueError):
 
 
 # --- what the page shows -----------------------------------------------------------------------
-def open_run(run_dir: str | Path) -> tuple[Run, Classifier]:
+def open_run(run_dir: str | Path, backend: str = "auto") -> tuple[Run, Classifier]:
     run = Run(Path(run_dir).resolve())
     if not (run.path / "config.json").exists():
         raise DemoError(f"{run.path} is not a run folder of the studio (it has no config.json).")
     if not run.has_model():
         raise DemoError(f"The run {run.id} has no trained model yet; share a run that finished training.")
     check_weights(str(run.model_dir))  # safetensors only: pickle weights can run code when loaded
-    return run, load_classifier(run.model_dir)
+    return run, load_classifier(run.model_dir, backend=backend)
 
 
 def title_of(run: Run) -> str:
@@ -199,6 +199,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="also create a public link through Gradio's share service")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: the first free one from 7860)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this computer only)")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx", "onnx-int8"), default="auto",
+                        help="auto (default): the ONNX file when `studio export` made one, else PyTorch")
     parser.add_argument("--example", action="append", default=[], metavar="TEXT",
                         help="a text visitors can click to try (repeat for more); by default the page shows none")
     parser.add_argument("--test-examples", action="store_true",
@@ -209,7 +211,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def start(args: argparse.Namespace, say=print) -> gr.Blocks:
     """Build and launch the demo, make the public link if asked, record both in RUN_DIR/share.json."""
-    run, classifier = open_run(args.run_dir)
+    run, classifier = open_run(args.run_dir, args.backend)
     examples = list(args.example) + (example_texts(run, classifier.labels) if args.test_examples else [])
     blocks = build(run, classifier, public_requested=args.share, examples=examples)
     settings = launch_settings(blocks, run, args.host, args.port)
