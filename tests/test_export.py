@@ -71,3 +71,17 @@ def test_export_of_a_folder_without_a_model_says_so(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(InferenceError, match="export RUN_DIR --onnx --int8"):
         Classifier(tmp_path, backend="onnx-int8")
+
+
+def test_cli_export_and_predict_from_onnx(confident_model_dir, exported, capsys):
+    import json
+    from studio.__main__ import main
+    run_dir = confident_model_dir.parent
+    assert main(["export", str(run_dir), "--onnx"]) == 0
+    out = capsys.readouterr().out
+    assert f"Wrote {confident_model_dir / 'onnx' / 'model.onnx'}" in out and "match PyTorch's" in out
+    assert main(["predict", str(run_dir), "I love it", "--backend", "onnx-int8", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["label"] in ("negative", "positive") and set(answer["scores"]) == {"negative", "positive"}
+    assert main(["export", str(run_dir)]) == 2   # --onnx is the only format: asked for plainly
+    assert "--onnx" in capsys.readouterr().err
