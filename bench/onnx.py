@@ -72,7 +72,7 @@ def measure(classifier, texts: list[str], calls: int, seed: int = 0) -> dict:
     probs = classifier.probabilities(texts, batch_size=64)
     seconds = time.perf_counter() - start
     return {"p50_ms": round(1000 * float(np.median(times)), 2), "p90_ms": round(1000 * float(np.quantile(times, 0.9)), 2),
-            "batch_texts_per_s": round(len(texts) / seconds, 1), "predicted": probs.argmax(-1)}
+            "batch_texts_per_s": round(len(texts) / seconds, 1), "probs": probs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,12 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     for backend in BACKENDS:
         classifier = Classifier(run_dir / "model", backend=backend)
         figures = measure(classifier, texts, a.calls)
-        labels = [classifier.labels[i] for i in figures.pop("predicted")]
+        probs = figures.pop("probs")
+        labels = [classifier.labels[i] for i in probs.argmax(-1)]
+        figures["confidence"] = probs.max(-1).tolist()
         figures["accuracy"] = round(float(np.mean([p == t for p, t in zip(labels, truth)])), 4)
         results[backend] = {**figures, "labels": labels}
     reference = results["torch"]["labels"]
     for backend in BACKENDS:
         labels = results[backend].pop("labels")
+        confidence = results[backend].pop("confidence")
+        differ = [c for c, x, y in zip(confidence, labels, reference) if x != y]
+        # How sure this backend was where it disagreed: near 1/labels means a coin toss either way.
+        results[backend]["disagreements_max_confidence"] = round(max(differ), 3) if differ else None
         results[backend]["agreement_with_torch"] = round(float(np.mean([x == y for x, y in zip(labels, reference)])), 4)
         results[backend]["same_labels"] = int(sum(x == y for x, y in zip(labels, reference)))
     import torch
@@ -119,11 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(record, indent=2))
     print(f"{a.dataset}: {len(texts)} test texts, {os.cpu_count()} cores; export {exported['seconds']} s, "
           f"{exported['onnx_mb']} MB (int8 {exported['int8_mb']} MB)")
-    print("| backend | p50 latency, 1 text | batch throughput | test accuracy | same label as PyTorch |")
-    print("|---|---:|---:|---:|---:|")
+    print("| backend | p50 latency, 1 text | batch throughput | test accuracy | same label as PyTorch | "
+          "most sure where not |")
+    print("|---|---:|---:|---:|---:|---:|")
     for backend, r in results.items():
         print(f"| {backend} | {r['p50_ms']} ms | {r['batch_texts_per_s']} texts/s | {r['accuracy']:.2%} | "
-              f"{r['agreement_with_torch']:.2%} ({r['same_labels']}/{len(texts)}) |")
+              f"{r['agreement_with_torch']:.2%} ({r['same_labels']}/{len(texts)}) | "
+              f"{r['disagreements_max_confidence'] if r['disagreements_max_confidence'] is not None else '-'} |")
     print(f"written to {path}")
     return 0
 

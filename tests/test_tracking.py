@@ -102,3 +102,17 @@ def test_settings_are_flattened_to_plain_values():
     flat = tracking.flat_settings(RunConfig(data=DataConfig(train_file="a.csv")))
     assert flat["data.train_file"] == "a.csv" and flat["train.epochs"] == 5 and flat["data.test_file"] == "null"
     assert all(isinstance(v, (bool, int, float, str)) for v in flat.values())
+
+
+def test_cli_train_with_mlflow_logs_to_the_store_beside_the_runs(tmp_path, tiny_model_dir, sentiment_csv, capsys):
+    from mlflow.tracking import MlflowClient
+    from studio.__main__ import main
+    runs_dir = tmp_path / "runs"
+    assert main(["train", str(sentiment_csv), "--model", str(tiny_model_dir), "--method", "full", "--epochs", "1",
+                 "--max-length", "32", "--runs-dir", str(runs_dir), "--mlflow"]) == 0
+    [run_dir] = [p for p in runs_dir.iterdir() if (p / "config.json").exists()]
+    assert Run(run_dir).config().mlflow_uri == tracking.default_mlflow_uri(runs_dir)
+    client = MlflowClient(tracking.default_mlflow_uri(runs_dir))
+    [found] = client.search_runs([client.get_experiment_by_name(tracking.EXPERIMENT).experiment_id])
+    assert found.data.tags["mlflow.runName"] == run_dir.name and found.info.status == "FINISHED"
+    assert list(run_dir.glob("events.out.tfevents.*"))
