@@ -127,7 +127,7 @@ def export_onnx(path: str | Path, int8: bool = False) -> dict:
         quantized = onnx_path(model_dir, int8=True)
         tmp = quantized.with_name(f".{quantized.name}.{os.getpid()}.tmp")
         with _quiet():
-            # Per-channel scales and 7-bit weights: on sst2 (bench/onnx.py) 97.1% of labels agreed with PyTorch
+            # Per-channel scales and 7-bit weights: on sst2 (bench/onnx_speed.py) 97.1% of labels agreed with PyTorch
             # against 93.2% with one scale per tensor; reduce_range also avoids an overflow on CPUs without VNNI.
             quantize_dynamic(str(target), str(tmp), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
         os.replace(tmp, quantized)

@@ -1,7 +1,7 @@
 """ONNX and int8 against PyTorch on the CPU: p50 latency of one text, batch throughput, and label agreement on a
 real test set.
 
-    python bench/onnx.py [--dataset banking77|sst2] [--max-rows 3000] [--run RUN_DIR] [--out bench/results]
+    python bench/onnx_speed.py [--dataset banking77|sst2] [--max-rows 3000] [--run RUN_DIR] [--out bench/results]
 
 Without --run it first trains a model with the studio's defaults (quick preset) on a sample of the data set's
 training rows, through the command line as a user would; then it exports it (studio.export) and classifies the
@@ -25,8 +25,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# Python puts this script's folder first on the path, where this very file would answer `import onnx`.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("STUDIO_SHARED") or ROOT.parent / "shared").resolve()
 DATASETS = {
@@ -114,14 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         results[backend]["same_labels"] = int(sum(x == y for x, y in zip(labels, reference)))
     import torch
     record = {"date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "dataset": a.dataset,
-              "training_rows": None if a.run else a.max_rows, "head_only": a.head_only,
+              "method": (json.loads((run_dir / "metrics.json").read_text()).get("method")
+                         or json.loads((run_dir / "config.json").read_text())["model"]["method"]),
               "load_average": os.getloadavg()[0],
               "test_texts": len(texts), "run": str(run_dir), "train_seconds": round(train_s, 1),
               "export": {k: v for k, v in exported.items() if k not in ("onnx", "int8")},
               "cpu_threads": torch.get_num_threads(), "cores": os.cpu_count(), "results": results}
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"onnx-{a.dataset}-{dt.date.today()}.json"
+    path = out / f"onnx-{a.dataset}-{run_dir.name}.json"
     path.write_text(json.dumps(record, indent=2))
     print(f"{a.dataset}: {len(texts)} test texts, {os.cpu_count()} cores; export {exported['seconds']} s, "
           f"{exported['onnx_mb']} MB (int8 {exported['int8_mb']} MB)")
