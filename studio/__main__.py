@@ -1,4 +1,5 @@
-"""Command line: python -m studio inspect | train | resume | predict | runs | serve | demo (installed: studio ...).
+"""Command line: python -m studio inspect | train | resume | predict | runs | models | export | compare | push | serve
+| demo (installed: studio ...).
 
 `serve` starts the studio in the browser and `demo RUN_DIR` a public demo of one run; both take the
 options of `python launch.py` and import gradio only when they run, so the rest stays usable without it.
@@ -76,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--runs-dir", default="runs")
     tr.add_argument("--name", default="")
     tr.add_argument("--json", action="store_true", help="print progress as JSON lines")
+    tr.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                    help="also log the run to MLflow (default store: RUNS_DIR/mlflow.db, or MLFLOW_TRACKING_URI)")
 
     pr = sub.add_parser("predict", help="classify texts or a file with a trained run")
     pr.add_argument("run_dir", help="a run folder (runs/<id>) or its model folder")
@@ -85,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", help="where to write the classified table: OUT.xlsx for Excel, else CSV (UTF-8 with a "
                     "byte-order mark, so Excel shows every script)")
     pr.add_argument("--json", action="store_true")
+    pr.add_argument("--backend", choices=("auto", "torch", "onnx", "onnx-int8"), default="auto",
+                    help="auto (default): the ONNX file when `studio export` made one, else PyTorch")
 
     rs = sub.add_parser("resume", help="continue an interrupted run from its last checkpoint, in the foreground")
     rs.add_argument("run_dir", help="the run folder, runs/<id>")
@@ -99,6 +104,24 @@ def _parser() -> argparse.ArgumentParser:
     mo.add_argument("--text-column")
     mo.add_argument("--model", action="append", help="a hub id or model folder to check besides the catalog")
     mo.add_argument("--json", action="store_true")
+
+    ex = sub.add_parser("export", help="export a run's model to ONNX for fast CPU inference")
+    ex.add_argument("run_dir", help="a finished run's folder (runs/<id>) or its model folder")
+    ex.add_argument("--onnx", action="store_true", required=True, help="write model/onnx/model.onnx")
+    ex.add_argument("--int8", action="store_true", help="also write model/onnx/model_quantized.onnx with int8 weights")
+    ex.add_argument("--json", action="store_true")
+
+    cp = sub.add_parser("compare", help="compare two or more runs: settings, scores, per-example differences")
+    cp.add_argument("run_dirs", nargs="+", metavar="RUN", help="run folders (or run ids with --runs-dir)")
+    cp.add_argument("--runs-dir", default="runs", help="where run ids are looked up (default: ./runs)")
+    cp.add_argument("--examples", type=int, default=5, help="how many fixed and broken texts to show (default 5)")
+    cp.add_argument("--json", action="store_true")
+
+    pu = sub.add_parser("push", help="upload a run's model folder with its model card to the Hugging Face Hub")
+    pu.add_argument("run_dir", help="a finished run's folder (runs/<id>)")
+    pu.add_argument("--repo", required=True, help="the Hub repository, e.g. your-name/support-tickets")
+    pu.add_argument("--public", action="store_true", help="make the repository public (default: private)")
+    pu.add_argument("--token", default=None, help="a Hugging Face token (default: HF_TOKEN or the saved login)")
 
     # Their options are the web apps' own (see `studio serve --help`): main() hands them over before parsing.
     sub.add_parser("serve", add_help=False, help="start the studio in the browser (options: studio serve --help)")
@@ -265,6 +288,9 @@ def cmd_train(a) -> int:
     config = build_config(a)
     data.check_settings(config.data)  # unreadable input or a column that is not there: exit 2, and no run folder
     check_data(config)
+    if a.mlflow is not None:   # TensorBoard files are written in every run folder; MLflow when asked
+        from .tracking import default_mlflow_uri
+        config.mlflow_uri = a.mlflow or os.environ.get("MLFLOW_TRACKING_URI") or default_mlflow_uri(a.runs_dir)
     try:
         run, lease = Run.create_leased(a.runs_dir, config)
     except OSError as err:
@@ -427,7 +453,7 @@ def cmd_predict(a) -> int:
     model_dir = folder / "model" if (folder / "model").is_dir() else folder
     if not (model_dir / "config.json").exists():
         raise UserError(f"{a.run_dir} holds no trained model; give a finished run's folder, e.g. runs/<id>.")
-    classifier = load_classifier(model_dir)
+    classifier = load_classifier(model_dir, backend=a.backend)
     if a.file:
         if not a.out:
             raise UserError("Say where to write the classified table with --out OUT.csv.")
@@ -505,6 +531,47 @@ def cmd_models(a) -> int:
     return 0
 
 
+# --- export, compare, push ------------------------------------------------------------------
+def cmd_export(a) -> int:
+    from .export import export_onnx
+    result = export_onnx(a.run_dir, int8=a.int8)
+    if a.json:
+        print(json.dumps(result))
+        return 0
+    print(f"Wrote {result['onnx']} ({result['onnx_mb']} MB) in {result['seconds']} s; its probabilities match "
+          f"PyTorch's within {result['max_difference']:.1e}.")
+    if a.int8:
+        print(f"Wrote {result['int8']} ({result['int8_mb']} MB, int8 weights).")
+    print(f"Predictions now use it: python -m studio predict {a.run_dir} \"TEXT\" "
+          f"(--backend {'onnx-int8' if a.int8 else 'onnx'} to choose).")
+    return 0
+
+
+def cmd_compare(a) -> int:
+    from . import compare
+    from .runs import Run, get_run
+    try:
+        runs = [Run(Path(r)) if (Path(r) / "config.json").exists() else get_run(a.runs_dir, r) for r in a.run_dirs]
+    except KeyError as err:
+        raise UserError(f"{str(err).strip(chr(34) + chr(39))} Give run folders, e.g. runs/<id>.") from None
+    if len(runs) < 2:
+        raise UserError("Give two or more runs to compare.")
+    result = compare.compare(runs)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if a.json else compare.report(result, examples=a.examples))
+    return 0
+
+
+def cmd_push(a) -> int:
+    from . import hub
+    try:
+        url = hub.push(a.run_dir, a.repo, token=a.token, private=not a.public)
+    except hub.HubError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"Uploaded the model and its card to {url}")
+    return 0
+
+
 def web(command: str, argv: list[str]) -> int:
     """`serve` and `demo`: the web apps, with their own options and messages."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -521,14 +588,16 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("serve", "demo"):
         return web(argv[0], argv[1:])
     from .data import DataError
+    from .export import ExportError
     from .inference import InferenceError
     from .models import ModelError
     commands = {"inspect": cmd_inspect, "train": cmd_train, "predict": cmd_predict, "runs": cmd_runs,
-                "resume": cmd_resume, "models": cmd_models}
+                "resume": cmd_resume, "models": cmd_models,
+                "export": cmd_export, "compare": cmd_compare, "push": cmd_push}
     try:
         a = _parser().parse_args(argv)
         return commands[a.command](a)
-    except (UserError, DataError, ModelError, ConfigError, InferenceError) as err:
+    except (UserError, DataError, ModelError, ConfigError, InferenceError, ExportError) as err:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as err:  # a disk that refuses a write (full, read-only): one sentence, not a traceback

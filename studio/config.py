@@ -68,6 +68,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     name: str = ""                       # a label the user gave the run
+    mlflow_uri: str | None = None        # also log the run to MLflow at this tracking URI (studio.tracking)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -78,7 +79,8 @@ class RunConfig:
             known = {f.name for f in dataclasses.fields(kind)}
             return kind(**{k: v for k, v in (values or {}).items() if k in known})
         return cls(data=build(DataConfig, raw.get("data")), model=build(ModelConfig, raw.get("model")),
-                   train=build(TrainConfig, raw.get("train")), name=raw.get("name", ""))
+                   train=build(TrainConfig, raw.get("train")), name=raw.get("name", ""),
+                   mlflow_uri=raw.get("mlflow_uri"))
 
     def validate(self) -> "RunConfig":
         d, m, t = self.data, self.model, self.train

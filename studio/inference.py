@@ -26,27 +26,56 @@ class Prediction:
         return {"label": self.label, "confidence": self.confidence, "scores": self.scores}
 
 
-class Classifier:
-    """A saved model and its tokenizer, loaded once, in eval mode."""
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 
-    def __init__(self, model_dir: str | Path, device: str = "cpu") -> None:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+class Classifier:
+    """A saved model and its tokenizer, loaded once, in eval mode.
+
+    backend: "torch" (PyTorch), "onnx" or "onnx-int8" (onnxruntime on the files `studio export --onnx [--int8]`
+    wrote in the model folder), or "auto": the ONNX file when it is there and the device is the CPU, else PyTorch.
+    """
+
+    def __init__(self, model_dir: str | Path, device: str = "cpu", backend: str = "auto") -> None:
+        from transformers import AutoConfig, AutoTokenizer
         from transformers.utils import logging as hf_logging
+        from . import export
         hf_logging.disable_progress_bar()
         model_dir = Path(model_dir)
         if not (model_dir / "config.json").exists():
             raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
-        try:
-            models.check_weights(str(model_dir))  # safetensors only: pickle weights can run code when loaded
-        except models.ModelError as err:
-            raise InferenceError(str(err)) from None
-        self.device = torch.device(device)
+        if backend not in BACKENDS:
+            raise InferenceError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+        if backend == "auto":
+            backend = "onnx" if export.has_onnx(model_dir) and torch.device(device).type == "cpu" else "torch"
+        self.backend, self.device = backend, torch.device(device)
+        if backend == "torch":
+            try:
+                models.check_weights(str(model_dir))  # safetensors only: pickle weights can run code when loaded
+            except models.ModelError as err:
+                raise InferenceError(str(err)) from None
+        else:
+            self.session = _onnx_session(export.onnx_path(model_dir, int8=backend == "onnx-int8"))
+            self.input_names = [i.name for i in self.session.get_inputs()]
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False)
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            model_dir, use_safetensors=True, trust_remote_code=False, dtype=torch.float32).to(self.device).eval()
-        self.labels = [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
-        self.max_length = min(self.tokenizer.model_max_length, 512)
+        if backend == "torch":
+            from transformers import AutoModelForSequenceClassification
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                model_dir, use_safetensors=True, trust_remote_code=False, dtype=torch.float32).to(self.device).eval()
+            config = self.model.config
+        else:
+            self.model, config = None, AutoConfig.from_pretrained(model_dir, trust_remote_code=False)
+        self.labels = [config.id2label[i] for i in range(config.num_labels)]
+        self.max_length = min(self.tokenizer.model_max_length, 512, getattr(config, "max_position_embeddings", 512))
         self._lock = threading.Lock()  # one forward pass at a time: torch already uses every core
+
+    def _logits(self, texts: list[str]) -> np.ndarray:
+        if self.model is None:
+            batch = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np")
+            return self.session.run(["logits"], {n: batch[n].astype(np.int64) for n in self.input_names})[0]
+        batch = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True,
+                               return_tensors="pt").to(self.device)
+        return self.model(**batch).logits.float().cpu().numpy()
 
     @torch.inference_mode()
     def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -57,10 +86,8 @@ class Classifier:
         with self._lock:
             for start in range(0, len(texts), batch_size):
                 index = order[start:start + batch_size]
-                batch = self.tokenizer([texts[i] for i in index], truncation=True, max_length=self.max_length,
-                                       padding=True, return_tensors="pt").to(self.device)
-                logits = self.model(**batch).logits.float()
-                out[index] = torch.softmax(logits, -1).cpu().numpy()
+                logits = self._logits([texts[i] for i in index])
+                out[index] = torch.softmax(torch.from_numpy(logits), -1).numpy()
         return out
 
     def predict(self, texts: list[str]) -> list[Prediction]:
@@ -106,15 +133,32 @@ def guess_text_column(frame) -> str:
         return max(lengths, key=lengths.get)
 
 
+def _onnx_session(path: Path):
+    try:
+        import onnxruntime
+    except ImportError:
+        raise InferenceError("Serving from ONNX needs onnxruntime: pip install 'studio[onnx]'.") from None
+    if not path.is_file():
+        raise InferenceError(f"There is no {path.name} in this model folder; make it with: "
+                             f"python -m studio export RUN_DIR --onnx{' --int8' if 'quantized' in path.name else ''}")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3   # errors only
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 @lru_cache(maxsize=4)
-def _cached(model_dir: str, mtime: float, device: str) -> Classifier:
-    return Classifier(model_dir, device)
+def _cached(model_dir: str, mtime: float, device: str, backend: str, onnx_mtime: float) -> Classifier:
+    return Classifier(model_dir, device, backend)
 
 
-def load_classifier(model_dir: str | Path, device: str = "cpu") -> Classifier:
-    """The classifier for a model folder, loaded once and reused (reloaded if the folder was replaced)."""
+def load_classifier(model_dir: str | Path, device: str = "cpu", backend: str = "auto") -> Classifier:
+    """The classifier for a model folder, loaded once and reused (reloaded if the folder or its ONNX files were
+    replaced); `backend` as in Classifier."""
+    from . import export
     model_dir = Path(model_dir).resolve()
     config = model_dir / "config.json"
     if not config.exists():
         raise InferenceError(f"{model_dir} holds no trained model; pick a finished run.")
-    return _cached(str(model_dir), config.stat().st_mtime, device)
+    onnx_files = [export.onnx_path(model_dir, int8) for int8 in (False, True)]
+    onnx_mtime = max([p.stat().st_mtime for p in onnx_files if p.exists()], default=0.0)
+    return _cached(str(model_dir), config.stat().st_mtime, device, backend, onnx_mtime)

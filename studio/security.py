@@ -6,8 +6,11 @@ without a server.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import ipaddress
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -134,31 +137,95 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # --- rate limits -------------------------------------------------------------------------------
-class RateLimit:
-    """At most `limit` calls per `window_s` seconds for each key (a client address), kept in memory."""
+TRUSTED_PROXIES_ENV = "STUDIO_TRUSTED_PROXIES"   # addresses of reverse proxies whose X-Forwarded-For is believed
+VISITOR_COOKIE = "studio_visitor"
 
-    def __init__(self, limit: int = 30, window_s: float = 60.0, clock=time.monotonic) -> None:
-        self.limit, self.window_s, self.clock = limit, window_s, clock
+
+class RateLimit:
+    """At most `limit` calls per `window_s` seconds for each key (a visitor), and at most `total` for all keys
+    together (the cap that holds however many keys a client invents), kept in memory."""
+
+    def __init__(self, limit: int = 30, window_s: float = 60.0, clock=time.monotonic, total: int | None = None) -> None:
+        self.limit, self.window_s, self.clock, self.total = limit, window_s, clock, total
         self._calls: dict[str, deque] = {}
+        self._all: deque = deque()
         self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
+    def allow(self, key: str, cost: int = 1) -> bool:
+        """Count `cost` calls for `key` if both limits leave room for them; False (and nothing counted) if not."""
         now = self.clock()
         with self._lock:
-            if len(self._calls) > 10_000:  # many addresses: forget the ones that went quiet
+            if len(self._calls) > 10_000:  # many keys: forget the ones that went quiet
                 self._calls = {k: q for k, q in self._calls.items() if q and q[-1] > now - self.window_s}
             calls = self._calls.setdefault(key, deque())
-            while calls and calls[0] <= now - self.window_s:
-                calls.popleft()
-            if len(calls) >= self.limit:
+            for queue in (calls, self._all):
+                while queue and queue[0] <= now - self.window_s:
+                    queue.popleft()
+            if len(calls) + cost > self.limit or (self.total is not None and len(self._all) + cost > self.total):
                 return False
-            calls.append(now)
+            calls.extend([now] * cost)
+            self._all.extend([now] * cost)
             return True
 
 
-def client_address(peer: str | None, forwarded_for: str | None = None) -> str:
-    """Who is calling: behind the share tunnel every request comes from this computer, so the tunnel's
-    X-Forwarded-For names the visitor; from anywhere else that header is not trusted."""
-    if forwarded_for and is_loopback(peer):
-        return forwarded_for.split(",")[0].strip() or (peer or "unknown")
+def trusted_proxies(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
+    """The proxies named in STUDIO_TRUSTED_PROXIES (comma-separated addresses); none by default."""
+    return frozenset(p.strip() for p in environ.get(TRUSTED_PROXIES_ENV, "").split(",") if p.strip())
+
+
+def believe_forwarded_for_only_from_trusted_proxies(environ: dict = os.environ) -> None:
+    """Call before launching a web app. Uvicorn, under Gradio, believes X-Forwarded-For from 127.0.0.1 by default
+    and puts that address in place of the caller's before any code of the app runs; all share-tunnel traffic
+    comes from 127.0.0.1, so any visitor could name themselves anew with each request. Uvicorn reads its list of
+    trusted proxies from FORWARDED_ALLOW_IPS: it gets STUDIO_TRUSTED_PROXIES (none by default)."""
+    environ["FORWARDED_ALLOW_IPS"] = ",".join(sorted(trusted_proxies(environ)))
+
+
+def client_address(peer: str | None, forwarded_for: str | None = None, trusted: frozenset[str] = frozenset()) -> str:
+    """Who is calling: the address that connected. Anyone can write an X-Forwarded-For header, so it is read only
+    when the connection comes from a proxy the owner trusts (STUDIO_TRUSTED_PROXIES), and then the last address
+    that proxy added which is not itself a trusted proxy."""
+    if forwarded_for and peer in trusted:
+        for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+            if hop not in trusted:
+                return hop
     return peer or "unknown"
+
+
+class VisitorSessions:
+    """Signed visitor tokens that a page hands out in a cookie. The share tunnel delivers every visitor from
+    this computer's own address, so there the token is what tells visitors apart; a visitor can fetch the page
+    again for a new one, so new tokens are limited too (`new_per_minute` for all visitors together) and past
+    that a visitor shares one bucket with every other visitor who has none."""
+
+    def __init__(self, new_per_minute: int = 120, clock=time.monotonic) -> None:
+        self._key = secrets.token_bytes(32)
+        self._minted = RateLimit(new_per_minute, 60, clock)
+
+    def _sign(self, token: str) -> str:
+        return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str | None:
+        """A new cookie value, or None when too many were handed out this minute."""
+        if not self._minted.allow("all"):
+            return None
+        token = secrets.token_urlsafe(12)
+        return f"{token}.{self._sign(token)}"
+
+    def verify(self, value: str | None) -> str | None:
+        """The token inside a cookie value this process signed, else None."""
+        token, _, signature = (value or "").partition(".")
+        if token and signature and hmac.compare_digest(signature, self._sign(token)):
+            return token
+        return None
+
+
+def visitor_key(peer: str | None, forwarded_for: str | None = None, cookie: str | None = None,
+                sessions: VisitorSessions | None = None, trusted: frozenset[str] | None = None) -> str:
+    """What a rate limit counts against: the caller's address; for callers on this computer (the share tunnel
+    among them), the visitor token of their cookie, or one shared bucket for all without one."""
+    address = client_address(peer, forwarded_for, trusted_proxies() if trusted is None else trusted)
+    if not is_loopback(address):
+        return address
+    token = sessions.verify(cookie) if sessions else None
+    return f"session:{token}" if token else "loopback"

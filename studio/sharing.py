@@ -122,9 +122,11 @@ def _last_lines(path: Path, n: int = 3) -> str:
 
 
 def start(run_dir: str | Path, public: bool = True, host: str = "127.0.0.1", port: int | None = None,
-          timeout_s: float = START_TIMEOUT_S, public_timeout_s: float = PUBLIC_TIMEOUT_S) -> dict[str, Any]:
+          timeout_s: float = START_TIMEOUT_S, public_timeout_s: float = PUBLIC_TIMEOUT_S,
+          examples: list[str] | None = None) -> dict[str, Any]:
     """Start the demo of a finished run and wait until its local link answers (and the public link is made or
-    refused); return its status. A demo already running is left as it is."""
+    refused); return its status. A demo already running is left as it is. `examples`: texts the owner wrote for
+    visitors to click (the demo shows none of the run's data)."""
     run = Run(Path(run_dir).resolve())
     if not run.has_model():
         raise SharingError("This run has no trained model yet; share a run that finished training.")
@@ -133,7 +135,7 @@ def start(run_dir: str | Path, public: bool = True, host: str = "127.0.0.1", por
         return current
     port = port or free_port(host)
     with open(run.path / LOG_FILE, "w", encoding="utf-8") as log:
-        child = subprocess.Popen(demo_command(run.path, host, port, public), stdout=log, stderr=subprocess.STDOUT,
+        child = subprocess.Popen(demo_command(run.path, host, port, public, examples), stdout=log, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, env=demo_environment(), start_new_session=True)
     _children[child.pid] = child
     update(run.path, state="starting", pid=child.pid, own_session=True, host=host, port=port, local_url=None,
@@ -149,9 +151,10 @@ def start(run_dir: str | Path, public: bool = True, host: str = "127.0.0.1", por
     return status(run.path)
 
 
-def demo_command(run_dir: str | Path, host: str, port: int, public: bool) -> list[str]:
+def demo_command(run_dir: str | Path, host: str, port: int, public: bool, examples: list[str] | None = None) -> list[str]:
     """The demo as a module of this package (python -m studio demo ...): no file outside the package is needed."""
     command = [sys.executable, "-m", "studio", "demo", str(run_dir), "--host", host, "--port", str(port)]
+    command += [f"--example={text}" for text in examples or [] if text.strip()]
     return command + ["--share"] if public else command
 
 

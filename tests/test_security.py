@@ -67,10 +67,43 @@ def test_rate_limit_counts_per_client_within_the_window():
     assert limit.allow("a")
 
 
-def test_forwarded_address_is_trusted_only_from_the_tunnel_on_this_computer():
-    assert security.client_address("127.0.0.1", "203.0.113.9, 10.0.0.1") == "203.0.113.9"
+def test_forwarded_address_is_believed_only_from_a_trusted_proxy():
+    # From this computer (the share tunnel, any local program) the header is anyone's to write.
+    assert security.client_address("127.0.0.1", "203.0.113.9, 10.0.0.1") == "127.0.0.1"
     assert security.client_address("198.51.100.7", "203.0.113.9") == "198.51.100.7"
     assert security.client_address(None) == "unknown"
+    proxy = frozenset({"10.0.0.2"})
+    assert security.client_address("10.0.0.2", "6.6.6.6, 203.0.113.9", proxy) == "203.0.113.9"  # what the proxy saw
+    assert security.trusted_proxies({"STUDIO_TRUSTED_PROXIES": "10.0.0.2, 10.0.0.3"}) == {"10.0.0.2", "10.0.0.3"}
+    assert security.trusted_proxies({}) == frozenset()
+
+
+def test_rotating_forwarded_for_does_not_make_a_new_visitor():
+    limit = security.RateLimit(2, 60)
+    keys = [security.visitor_key("127.0.0.1", f"203.0.113.{i}") for i in range(5)]
+    assert [limit.allow(k) for k in keys] == [True, True, False, False, False]
+
+
+def test_visitors_on_this_computer_are_told_apart_by_their_signed_cookie():
+    sessions = security.VisitorSessions(new_per_minute=2)
+    first, second = sessions.issue(), sessions.issue()
+    assert sessions.issue() is None   # new visitor tokens are limited too
+    a = security.visitor_key("127.0.0.1", None, first, sessions)
+    b = security.visitor_key("127.0.0.1", None, second, sessions)
+    assert a.startswith("session:") and b.startswith("session:") and a != b
+    forged = first.split(".")[0] + ".0123456789abcdef0123456789abcdef"
+    assert security.visitor_key("127.0.0.1", None, forged, sessions) == "loopback"   # unsigned: the shared bucket
+    assert security.visitor_key("127.0.0.1", None, None, sessions) == "loopback"
+    assert security.visitor_key("198.51.100.7", None, first, sessions) == "198.51.100.7"   # elsewhere: the address
+
+
+def test_global_cap_holds_whatever_keys_a_client_invents():
+    now = [0.0]
+    limit = security.RateLimit(5, 60, clock=lambda: now[0], total=3)
+    assert [limit.allow(f"visitor-{i}") for i in range(5)] == [True, True, True, False, False]
+    assert not limit.allow("another", cost=1)
+    now[0] = 61
+    assert limit.allow("visitor-9", cost=3) and not limit.allow("visitor-8")
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -154,9 +187,12 @@ def test_studio_with_password_is_closed_to_strangers_and_limits_uploads(monkeypa
                 assert answer.status_code == 413 and answer.text == security.too_large_sentence(int(0.01 * 1024 * 1024))
             assert client.post("/gradio_api/upload", files={"files": ("small.csv", b"a,b\n1,2\n")}).status_code == 200
         with httpx.Client(base_url=local_url, timeout=20) as stranger:
-            codes = [stranger.post("/login", data={"username": "ana", "password": f"guess{i}"}).status_code
-                     for i in range(serve.LOGIN_ATTEMPTS_PER_MINUTE)]
-            assert 429 in codes and "wait a minute" in stranger.post("/login", data={"username": "a", "password": "b"}).text
+            # Each guess claims another address: the header is not believed, the guesses still count.
+            codes = [stranger.post("/login", data={"username": "ana", "password": f"guess{i}"},
+                                   headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
+                     for i in range(serve.LOGIN_ATTEMPTS_PER_MINUTE + 3)]
+            assert codes[-3:] == [429] * 3 and 200 not in codes, codes
+            assert "wait a minute" in stranger.post("/login", data={"username": "a", "password": "b"}).text
     finally:
         blocks.close(verbose=False)
 

@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = serve.studio_launch(args.share, args.auth, args.host, args.max_upload_mb,
-                                   say=lambda sentence: print(sentence, file=sys.stderr))
+                                   say=lambda sentence: print(sentence, file=sys.stderr), runs_dir=args.runs_dir)
     if settings is None:
         return 2
     app = build_app(args.runs_dir, args.default_model)

@@ -5,7 +5,11 @@
 In Gradio every event listener of an app can be called over HTTP, whatever the page shows. So the demo is its
 own small app in its own process, with exactly two functions (classify and feedback) and no upload, file
 access or training; its queue refuses direct API calls, uploads are refused, monitoring and run history are
-off, the runs folder and the upload cache are blocked, and classify is rate limited per visitor.
+off, the runs folder and the upload cache are blocked, and classify is rate limited per visitor and for all
+visitors together. Beside the page it answers POST /api/v1/classify (studio.ui.rest), limited the same way.
+
+It publishes nothing of the run's data by default: no example texts unless the owner writes them (--example)
+or asks for a few test texts (--test-examples), and no run id in the title.
 """
 from __future__ import annotations
 
@@ -23,10 +27,12 @@ from .. import card, examples, feedback, security, sharing
 from ..inference import Classifier, InferenceError, load_classifier
 from ..models import ModelError, check_weights
 from ..runs import Run
-from . import serve
+from . import rest, serve
 
-CLASSIFY_PER_MINUTE = 30
+CLASSIFY_PER_MINUTE = 30          # per visitor
+CLASSIFY_ALL_PER_MINUTE = 300     # all visitors together: about 3 s of a 2-core CPU a minute for short texts
 FEEDBACK_PER_MINUTE = 30
+FEEDBACK_ALL_PER_MINUTE = 300
 EXAMPLE_COUNT = 4
 EXAMPLE_CHARS = 300
 RIGHT, WRONG = "Yes, right", "No, wrong"
@@ -38,18 +44,19 @@ class DemoError(ValueError):
 
 
 # --- what the page shows -----------------------------------------------------------------------
-def open_run(run_dir: str | Path) -> tuple[Run, Classifier]:
+def open_run(run_dir: str | Path, backend: str = "auto") -> tuple[Run, Classifier]:
     run = Run(Path(run_dir).resolve())
     if not (run.path / "config.json").exists():
         raise DemoError(f"{run.path} is not a run folder of the studio (it has no config.json).")
     if not run.has_model():
         raise DemoError(f"The run {run.id} has no trained model yet; share a run that finished training.")
     check_weights(str(run.model_dir))  # safetensors only: pickle weights can run code when loaded
-    return run, load_classifier(run.model_dir)
+    return run, load_classifier(run.model_dir, backend=backend)
 
 
 def title_of(run: Run) -> str:
-    return run.config().name or f"Text classifier {run.id}"
+    """The name the user gave the run; never its id (a visitor has no use for it)."""
+    return run.config().name or "Text classifier"
 
 
 def model_card(run: Run) -> str:
@@ -58,7 +65,7 @@ def model_card(run: Run) -> str:
 
 
 def example_texts(run: Run, labels: list[str], count: int = EXAMPLE_COUNT) -> list[str]:
-    """A few test texts of the run, one label after another."""
+    """A few test texts of the run, one label after another (only with --test-examples)."""
     return examples.example_texts(run, count, EXAMPLE_CHARS, labels)
 
 
@@ -69,8 +76,9 @@ class Handlers:
     def __init__(self, run: Run, classifier: Classifier, classify_limit: security.RateLimit | None = None,
                  feedback_limit: security.RateLimit | None = None) -> None:
         self.run, self.classifier = run, classifier
-        self.classify_limit = classify_limit or security.RateLimit(CLASSIFY_PER_MINUTE, 60)
-        self.feedback_limit = feedback_limit or security.RateLimit(FEEDBACK_PER_MINUTE, 60)
+        self.classify_limit = classify_limit or security.RateLimit(CLASSIFY_PER_MINUTE, 60, total=CLASSIFY_ALL_PER_MINUTE)
+        self.feedback_limit = feedback_limit or security.RateLimit(FEEDBACK_PER_MINUTE, 60, total=FEEDBACK_ALL_PER_MINUTE)
+        self.sessions = security.VisitorSessions()   # the page's visitor cookies (serve.DemoGuard hands them out)
 
     def classify(self, text: str, visitor: str = "local") -> tuple[dict | None, str, dict | None]:
         """(every label's probability, a sentence, what was classified: kept for the feedback)."""
@@ -102,18 +110,20 @@ class Handlers:
         return "Thank you, your answer was recorded."
 
 
-def _visitor(request: gr.Request | None) -> str:
+def _visitor(request: gr.Request | None, sessions: security.VisitorSessions) -> str:
     if request is None or request.client is None:
         return "local"
-    return security.client_address(request.client.host, request.headers.get("x-forwarded-for"))
+    return security.visitor_key(request.client.host, request.headers.get("x-forwarded-for"),
+                                request.cookies.get(security.VISITOR_COOKIE), sessions)
 
 
 # --- the page ----------------------------------------------------------------------------------
 def build(run: Run, classifier: Classifier, handlers: Handlers | None = None,
-          public_requested: bool = False) -> gr.Blocks:
+          public_requested: bool = False, examples: list[str] | None = None) -> gr.Blocks:
+    """The page; `examples` are the texts offered to click (none unless the owner gives them)."""
     handlers = handlers or Handlers(run, classifier)
     labels = classifier.labels
-    examples = example_texts(run, labels)
+    examples = [e.strip()[:EXAMPLE_CHARS] for e in examples or [] if e and e.strip()]
     with gr.Blocks(title=title_of(run), analytics_enabled=False) as blocks:
         gr.Markdown(f"# {title_of(run)}\nType a text and the model tells you which label fits it best.")
         notice = gr.Markdown("Creating the public link...", visible=public_requested, elem_id="share-notice")
@@ -140,15 +150,16 @@ def build(run: Run, classifier: Classifier, handlers: Handlers | None = None,
         last = gr.State(None)
 
         def classify(text: str, request: gr.Request):
-            return handlers.classify(text, _visitor(request))
+            return handlers.classify(text, _visitor(request, handlers.sessions))
 
         def give_feedback(last: dict | None, verdict: str | None, correct: str | None, request: gr.Request):
-            return handlers.feedback(last, verdict, correct, _visitor(request))
+            return handlers.feedback(last, verdict, correct, _visitor(request, handlers.sessions))
 
         gr.on([button.click, text.submit], classify, text, [scores, answer, last], api_name="classify")
         send.click(give_feedback, [last, verdict, correct], thanks, api_name="feedback")
     blocks.queue(api_open=False, max_size=64, default_concurrency_limit=1)
     blocks.share_notice = notice  # set once the public link is made or refused (see show_notice)
+    blocks.handlers = handlers
     return blocks
 
 
@@ -159,13 +170,15 @@ def show_notice(blocks: gr.Blocks, text: str) -> None:
 
 
 def launch_settings(blocks: gr.Blocks, run: Run, host: str = "127.0.0.1", port: int | None = None) -> dict:
-    """What keeps the demo to its two functions; see the module's docstring."""
+    """What keeps the demo to its two functions and the REST route; see the module's docstring."""
     fn_ids = tuple(fn._id for fn in blocks.fns.values() if fn.api_name in FUNCTIONS)
-    guard = Middleware(serve.DemoGuard, names=FUNCTIONS, fn_ids=fn_ids)
+    handlers = blocks.handlers
+    guard = Middleware(serve.DemoGuard, names=FUNCTIONS, fn_ids=fn_ids, sessions=handlers.sessions)
+    api = rest.demo_api(run.id, handlers.classifier, handlers.sessions, title_of(run))
     return dict(server_name=host, server_port=port, max_file_size=1, enable_monitoring=False, run_history=False,
                 footer_links=["gradio"], blocked_paths=[str(run.path.parent), str(security.upload_cache_dir())],
                 mcp_server=False, ssr_mode=False, pwa=False, show_error=False, state_session_capacity=1000,
-                app_kwargs={"middleware": [guard]})
+                app_kwargs={"middleware": [Middleware(rest.RestGate, api=api), guard]})
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -175,14 +188,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="also create a public link through Gradio's share service")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: the first free one from 7860)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this computer only)")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx", "onnx-int8"), default="auto",
+                        help="auto (default): the ONNX file when `studio export` made one, else PyTorch")
+    parser.add_argument("--example", action="append", default=[], metavar="TEXT",
+                        help="a text visitors can click to try (repeat for more); by default the page shows none")
+    parser.add_argument("--test-examples", action="store_true",
+                        help=f"also offer {EXAMPLE_COUNT} texts of the run's test split as examples (they are "
+                             "published to every visitor)")
     return parser.parse_args(argv)
 
 
 def start(args: argparse.Namespace, say=print) -> gr.Blocks:
     """Build and launch the demo, make the public link if asked, record both in RUN_DIR/share.json."""
-    run, classifier = open_run(args.run_dir)
-    blocks = build(run, classifier, public_requested=args.share)
+    run, classifier = open_run(args.run_dir, args.backend)
+    examples = list(args.example) + (example_texts(run, classifier.labels) if args.test_examples else [])
+    blocks = build(run, classifier, public_requested=args.share, examples=examples)
     settings = launch_settings(blocks, run, args.host, args.port)
+    security.believe_forwarded_for_only_from_trusted_proxies()
     blocks.launch(share=False, prevent_thread_lock=True, quiet=True, **settings)
     local_url = blocks.local_url
     own_session = hasattr(os, "getsid") and os.getsid(0) == os.getpid()

@@ -8,6 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from ..runs import delete_run, describe_method, list_runs
+from . import compare, export_controls
 from .context import Studio, model_label
 from .i18n import I18N, STRINGS, duration_text, plain, t
 from .playground_tab import refresh as refresh_playground
@@ -118,6 +119,8 @@ class RunsTab:
         self.message = gr.Markdown(elem_id="runs-message")
         self.download = gr.File(label=I18N("runs_download"), interactive=False, visible=False,
                                 elem_id="runs-download")
+        self.export_controls = export_controls.ExportControls(studio)
+        self.compare_panel = compare.ComparePanel(studio)
 
     def wire(self, lang, tabs: gr.Tabs, viewed_run: gr.State, stored_run: gr.BrowserState, run_key: gr.State,
              playground_run: gr.Dropdown) -> None:
@@ -163,6 +166,9 @@ class RunsTab:
                 return message, new, new, gr.Tabs(selected="train")
             return handler
 
+
+        self.export_controls.wire(self.selected, lang)
+        self.compare_panel.wire(lang, [self.refresh.click, run_key.change, self.compare_panel.picked.focus])
         self.table.select(on_select, None, [self.selected])
         self.selected.change(on_selected, [self.selected], [self.restart, self.resume], show_progress="hidden")
         run_key.change(on_selected, [self.selected], [self.restart, self.resume], show_progress="hidden")

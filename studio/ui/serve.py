@@ -20,7 +20,8 @@ from starlette.responses import PlainTextResponse
 from .. import security
 from ..sharing import no_public_link_sentence
 
-LOGIN_ATTEMPTS_PER_MINUTE = 10
+LOGIN_ATTEMPTS_PER_MINUTE = 10          # per address
+LOGIN_ATTEMPTS_ALL_PER_MINUTE = 30      # all addresses together: what a client rotating addresses still meets
 
 
 def _header(scope: dict, name: bytes) -> str | None:
@@ -46,8 +47,10 @@ class DemoGuard:
     REFUSED_GET_PREFIXES = ("/monitoring", "/gradio_api/mcp", "/gradio_api/upload", "/gradio_api/run-history")
 
     def __init__(self, app, names: tuple[str, ...], fn_ids: tuple[int, ...],
-                 sentence: str = "This demo accepts no files and no direct API calls.") -> None:
+                 sentence: str = "This demo accepts no files and no direct API calls.",
+                 sessions: security.VisitorSessions | None = None) -> None:
         self.app, self.names, self.fn_ids, self.sentence = app, set(names), set(fn_ids), sentence
+        self.sessions = sessions
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -69,7 +72,33 @@ class DemoGuard:
         if not allowed:
             await PlainTextResponse(self.sentence, status_code=403)(scope, receive, send)
             return
+        if method == "GET" and path == "" and self.sessions is not None:
+            send = _with_visitor_cookie(scope, send, self.sessions)
         await self.app(scope, receive, send)
+
+
+def _cookie(scope: dict, name: str) -> str | None:
+    for part in (_header(scope, b"cookie") or "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def _with_visitor_cookie(scope: dict, send: Callable, sessions: security.VisitorSessions) -> Callable:
+    """The page's response carries a signed visitor token (security.VisitorSessions) unless it has one."""
+    if sessions.verify(_cookie(scope, security.VISITOR_COOKIE)):
+        return send
+    value = sessions.issue()
+    if value is None:
+        return send
+
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start":
+            cookie = f"{security.VISITOR_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax"
+            message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+        await send(message)
+    return wrapped
 
 
 async def _read_body(receive, limit: int) -> bytes | None:
@@ -112,7 +141,8 @@ class StudioGuard:
 
     def __init__(self, app, limit_bytes: int, login_limit: security.RateLimit | None = None) -> None:
         self.app, self.limit_bytes = app, limit_bytes
-        self.login_limit = login_limit or security.RateLimit(LOGIN_ATTEMPTS_PER_MINUTE, 60)
+        self.login_limit = login_limit or security.RateLimit(LOGIN_ATTEMPTS_PER_MINUTE, 60,
+                                                             total=LOGIN_ATTEMPTS_ALL_PER_MINUTE)
         self.sentence = security.too_large_sentence(limit_bytes)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -150,13 +180,14 @@ class StudioGuard:
 
 def _peer(scope: dict) -> str:
     client = scope.get("client") or ("unknown", 0)
-    return security.client_address(client[0], _header(scope, b"x-forwarded-for"))
+    return security.client_address(client[0], _header(scope, b"x-forwarded-for"), security.trusted_proxies())
 
 
 # --- launching ---------------------------------------------------------------------------------
 def studio_launch(share: bool, auth_flag: str | None, host: str | None, max_upload_mb: float | None,
-                  say: Callable[[str], None] = print) -> dict[str, Any] | None:
-    """The settings for the studio's `launch()` below, or None after saying why the studio must not start."""
+                  say: Callable[[str], None] = print, runs_dir: str | None = None) -> dict[str, Any] | None:
+    """The settings for the studio's `launch()` below, or None after saying why the studio must not start.
+    With `runs_dir`, the studio also answers POST /api/v1/classify with its runs' models (studio.ui.rest)."""
     try:
         auth = security.resolve_auth(auth_flag)
         limit = security.upload_limit_bytes(max_upload_mb)
@@ -169,8 +200,12 @@ def studio_launch(share: bool, auth_flag: str | None, host: str | None, max_uplo
     if not ok:
         return None
     security.clean_upload_cache()
+    middleware = [Middleware(StudioGuard, limit_bytes=limit)]
+    if runs_dir is not None:
+        from . import rest
+        middleware.insert(0, Middleware(rest.RestGate, api=rest.studio_api(runs_dir, auth)))
     return {"auth": auth, "max_file_size": limit, "cache_cleaning": security.UPLOAD_CACHE_CLEANING,
-            "app_kwargs": {"middleware": [Middleware(StudioGuard, limit_bytes=limit)]}}
+            "app_kwargs": {"middleware": middleware}}
 
 
 def open_tunnel(blocks: gr.Blocks, what: str = "demo") -> tuple[str | None, str | None]:
@@ -193,6 +228,7 @@ def launch(blocks: gr.Blocks, share: bool = False, block: bool = True, cache_cle
     """Launch locally, then make the public link if asked; (local URL, public URL, sentence why none).
     With block=True it serves until Ctrl-C, like gradio's own launch()."""
     block = block and not launch_kwargs.pop("prevent_thread_lock", False)
+    security.believe_forwarded_for_only_from_trusted_proxies()
     if cache_cleaning and blocks.delete_cache is None:
         blocks.delete_cache = cache_cleaning
     launch_kwargs.setdefault("quiet", True)

@@ -43,12 +43,13 @@ def show(studio: Studio, run_id: str | None, lang: str = "en") -> str:
     return describe(sharing.status(run.path), lang)
 
 
-def share(studio: Studio, run_id: str | None, public: bool = True, lang: str = "en") -> str:
+def share(studio: Studio, run_id: str | None, public: bool = True, lang: str = "en", examples: str = "") -> str:
+    """Start the demo; `examples` holds the texts the owner wrote for visitors to click, one a line."""
     run = studio.find_run(run_id)
     if run is None:
         return t("share_pick", lang)
     try:
-        return describe(sharing.start(run.path, public=public), lang)
+        return describe(sharing.start(run.path, public=public, examples=(examples or "").splitlines()), lang)
     except sharing.SharingError as err:
         return f"⛔ {err}"
 
@@ -65,10 +66,12 @@ def build(studio: Studio, run_dropdown: gr.components.Component, lang: gr.compon
     with gr.Group():
         links = gr.Markdown()  # written by handlers in the page's language
         public = gr.Checkbox(True, label=I18N("share_public"))
+        examples = gr.Textbox(label=I18N("share_examples"), info=I18N("share_examples_info"), lines=2)
         with gr.Row():
             share_button = gr.Button(I18N("share_button"), variant="primary", size="sm")
             stop_button = gr.Button(I18N("share_stop"), size="sm")
-    share_button.click(lambda run_id, p, lang: share(studio, run_id, p, lang), [run_dropdown, public, lang], links)
+    share_button.click(lambda run_id, p, lang, e: share(studio, run_id, p, lang, e), [run_dropdown, public, lang, examples],
+                       links)
     stop_button.click(lambda run_id, lang: stop(studio, run_id, lang), [run_dropdown, lang], links)
     for event in (run_dropdown.change, lang.change):
         event(lambda run_id, lang: show(studio, run_id, lang), [run_dropdown, lang], links, concurrency_limit=None,

@@ -31,7 +31,8 @@ def served(run_dir):
     said = []
     with pytest.MonkeyPatch.context() as m:
         m.setattr("gradio.networking.setup_tunnel", _offline_tunnel)
-        args = demo.parse_args([str(run_dir), "--share", "--port", str(sharing.free_port())])
+        args = demo.parse_args([str(run_dir), "--share", "--port", str(sharing.free_port()),
+                                "--example", "An example the owner wrote"])
         blocks = demo.start(args, say=said.append)
     yield blocks, said
     blocks.close(verbose=False)
@@ -66,7 +67,7 @@ def test_config_lists_only_classify_and_feedback(http):
 
 def test_direct_calls_other_than_the_two_functions_fail(http, served):
     blocks = served[0]
-    browser_only = next(fn._id for fn in blocks.fns.values() if fn.fn is None)   # the examples' click
+    browser_only = next(fn._id for fn in blocks.fns.values() if fn.fn is None)   # the owner's examples' click
     refused = [
         http.post("/gradio_api/run/classify", json={"data": ["hi"]}),              # skips the queue
         http.post("/gradio_api/run/train", json={"data": []}),
@@ -155,3 +156,77 @@ def test_share_controls_describe_each_state(tmp_path):
     offline = {**serving, "public_url": None, "public_note": f"{OFFLINE_SENTENCE}; the demo is available only at ..."}
     assert OFFLINE_SENTENCE in share_controls.describe(offline)
     assert "could not" in share_controls.describe({"state": "failed", "message": "The demo could not start: x"})
+
+
+# --- what the demo publishes -------------------------------------------------------------------
+def test_the_page_and_config_carry_none_of_the_test_texts_nor_the_run_id(http, run_dir):
+    page, config = http.get("/").text, http.get("/config").text
+    texts = {row["text"] for row in Run(run_dir).predictions()}
+    assert texts and not [t for t in texts if t in page or t in config or json.dumps(t)[1:-1] in config]
+    assert run_dir.name not in page and run_dir.name not in config
+    assert json.loads(config)["title"] == "Tiny reviews"
+
+
+def test_examples_are_only_those_the_owner_gives(run_dir):
+    run, classifier = demo.open_run(run_dir)
+    blocks = demo.build(run, classifier, examples=["Typed by the owner", "  "])
+    config = json.dumps(blocks.get_config_file(), default=str)
+    assert "Typed by the owner" in config
+    assert not [row["text"] for row in run.predictions() if row["text"] in config]
+    command = sharing.demo_command(run_dir, "127.0.0.1", 1, False, ["Typed by the owner"])
+    assert demo.parse_args(command[4:]).example == ["Typed by the owner"]
+
+
+# --- rate limits that a visitor cannot dodge ---------------------------------------------------
+def test_rotating_forwarded_for_does_not_dodge_the_classify_limit(served, monkeypatch):
+    from gradio_client import Client
+    handlers = served[0].handlers
+    monkeypatch.setattr(handlers, "classify_limit", security.RateLimit(2, 60))
+    answers = [Client(served[0].local_url, verbose=False, headers={"X-Forwarded-For": f"203.0.113.{i}"})
+               .predict("great", api_name="/classify")[1] for i in range(3)]
+    assert answers[-1].startswith("Too many requests") and not answers[0].startswith("Too many")
+
+
+def test_the_page_hands_each_visitor_a_signed_cookie(served, http):
+    value = http.get("/").cookies.get(security.VISITOR_COOKIE)
+    sessions = served[0].handlers.sessions
+    assert value and sessions.verify(value)
+    assert security.visitor_key("127.0.0.1", None, value, sessions) != security.visitor_key("127.0.0.1", None, None, sessions)
+
+
+# --- the REST route ----------------------------------------------------------------------------
+def test_rest_classify_answers_labels_and_probabilities(http, run_dir):
+    answer = http.post("/api/v1/classify", json={"texts": ["I love it", "Awful, it broke"]})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model"] == run_dir.name and body["labels"] == ["negative", "positive"]
+    assert [sorted(p["scores"]) for p in body["predictions"]] == [["negative", "positive"]] * 2
+    assert all(abs(sum(p["scores"].values()) - 1) < 1e-3 and p["label"] in body["labels"] for p in body["predictions"])
+    schema = http.get("/api/v1/openapi.json").json()
+    assert list(schema["paths"]) == ["/api/v1/classify"] and "post" in schema["paths"]["/api/v1/classify"]
+
+
+def test_rest_refuses_what_is_too_large_or_malformed(http):
+    too_many = http.post("/api/v1/classify", json={"texts": ["x"] * 65})
+    assert too_many.status_code == 422 and "1 to 64 texts" in too_many.json()["detail"]
+    huge = http.post("/api/v1/classify", content=b'{"texts": ["' + b"a" * 300_000 + b'"]}',
+                     headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413 and "larger than" in huge.json()["detail"]
+    long_text = http.post("/api/v1/classify", json={"texts": ["a" * (feedback.MAX_TEXT_CHARS + 1)]})
+    assert long_text.status_code == 413
+    assert http.post("/api/v1/classify", json={"text": "no list"}).status_code == 422
+    assert http.post("/api/v1/train", json={}).status_code in (404, 405)   # nothing else under /api/v1
+
+
+def test_rest_is_rate_limited_whatever_address_the_caller_claims(run_dir):
+    from fastapi.testclient import TestClient
+    from studio.ui import rest
+    run, classifier = demo.open_run(run_dir)
+    api = rest.demo_api(run.id, classifier, security.VisitorSessions(), "t", limit=security.RateLimit(3, 60, total=5))
+    with TestClient(api, client=("127.0.0.1", 5000)) as client:
+        codes = [client.post("/api/v1/classify", json={"texts": ["good", "bad"]},
+                             headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)]
+        assert codes == [200, 429, 429]
+    with TestClient(api, client=("198.51.100.1", 5000)) as other, TestClient(api, client=("198.51.100.2", 5000)) as third:
+        assert other.post("/api/v1/classify", json={"texts": ["good", "bad", "meh"]}).status_code == 200
+        assert third.post("/api/v1/classify", json={"texts": ["good"]}).status_code == 429   # the cap for all visitors
