@@ -561,8 +561,6 @@ STRINGS.update({
     "train_resume": ("▶ Resume", "▶ 继续训练"),
     "stop_keep_requested": ("Stopping: the best model so far is kept and graded on the test rows like a finished run.",
                             "正在停止：保留目前最好的模型，并像完成的训练一样在测试集上评分。"),
-    "stop_keep_unavailable": ("This studio cannot keep a half-trained model yet; use ■ Stop to end the run, or let it "
-                              "finish.", "这个工作室暂时不能保留训练到一半的模型；可以用 ■ 停止 结束训练，或等它完成。"),
     "restart_active": ("This run is still in progress; stop it first.", "这次训练仍在进行；请先停止它。"),
     "restart_started": ("Started run **{run}** with the settings of {old}.", "已用 {old} 的设置开始训练 **{run}**。"),
     "resume_unavailable": ("This run cannot be resumed (it kept no checkpoint); start it again with the same settings.",

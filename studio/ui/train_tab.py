@@ -5,7 +5,6 @@ once a second for the events written since (Run.events(offset)), so a tick costs
 """
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import time
@@ -15,6 +14,7 @@ import gradio as gr
 from .. import plots
 from .. import runs as runs_module
 from ..config import ConfigError, DataConfig, ModelConfig, RunConfig
+from ..jobs import JobError
 from ..metrics import warning_text
 from ..presets import DEFAULT_PRESET
 from ..presets import build_config as build_run_config
@@ -135,7 +135,7 @@ def start_training(studio: Studio, view: dict | None, choices: RunChoices, run_n
         busy = studio.manager.active_runs()
         try:
             run = studio.manager.submit(config)
-        except ConfigError as err:
+        except (ConfigError, JobError) as err:
             return f"⛔ {plain(str(err))}", None, None
         studio.recent_starts = {fingerprint: (run.id, time.monotonic())}
     record_start_estimate(studio, run, view, choices, facts)
@@ -158,27 +158,12 @@ def record_start_estimate(studio: Studio, run, view: dict, choices: RunChoices, 
         record_estimate(path, speed[0], speed[1], studio.device_type)
 
 
-def _supports(manager, method: str, parameter: str | None = None) -> bool:
-    """Whether the job manager offers `method` (and its `parameter`): the page works with older managers too."""
-    fn = getattr(manager, method, None)
-    if fn is None:
-        return False
-    if parameter is None:
-        return True
-    try:
-        return parameter in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def stop_training(studio: Studio, run_id: str | None, lang: str, keep: bool = False) -> str:
     """Stop the shown run: keep=True finishes with the best model so far (tested like a finished run), else
     nothing is kept."""
     if not run_id or not studio.manager.is_active(run_id):
         return t("stop_nothing", lang)
-    if keep and not _supports(studio.manager, "cancel", "keep"):
-        return t("stop_keep_unavailable", lang)
-    stopped = studio.manager.cancel(run_id, keep=True) if keep else studio.manager.cancel(run_id)
+    stopped = studio.manager.cancel(run_id, keep=keep)
     if not stopped:
         return t("stop_nothing", lang)
     return t("stop_keep_requested" if keep else "stop_requested", lang)
@@ -192,12 +177,9 @@ def can_resume(studio: Studio, run_id: str | None) -> bool:
     run = studio.find_run(run_id)
     if run is None or run.state not in ("interrupted", "failed", "stopped") or studio.manager.is_active(run.id):
         return False
-    if not _supports(studio.manager, "resume"):
-        return False
-    check = getattr(runs_module, "can_resume", None)
     try:
-        return bool(check(run)) if check else False
-    except Exception:
+        return bool(runs_module.can_resume(run))
+    except Exception:  # an unreadable checkpoint is not resumable; the page goes on
         return False
 
 
@@ -218,9 +200,8 @@ def restart_run(studio: Studio, run_id: str | None, lang: str) -> tuple[str, str
     if studio.manager.is_active(run.id):
         return t("restart_active", lang), None
     try:
-        new = studio.manager.restart(run.id) if _supports(studio.manager, "restart") \
-            else studio.manager.submit(run.config())
-    except (ConfigError, KeyError, ValueError, OSError) as err:
+        new = studio.manager.restart(run.id)
+    except (ConfigError, JobError, KeyError, ValueError, OSError) as err:
         return f"⛔ {plain(str(err))}", None
     return t("restart_started", lang, run=plain(new.id), old=plain(run.id)), new.id
 

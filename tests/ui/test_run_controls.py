@@ -1,9 +1,8 @@
 """The Train and Runs tabs' controls over a run, called directly: stop (keep the best model or discard), start
 again with the same settings, resume, which run a page shows, a repeated Start, and text shown as text.
 
-Where the job manager of this branch lacks a method the page offers (cancel with keep, resume, restart), a fake
-manager stands in for it; the handler's own logic (which method it calls, with what, and what it says) is what is
-tested."""
+A fake manager that trains nothing stands in for the job manager (tests/test_jobs.py tests the real one): the
+handler's own logic (which method it calls, with what, and what it says) is what is tested here."""
 from __future__ import annotations
 
 import csv
@@ -29,9 +28,11 @@ class FakeManager:
         self.runs_dir = runs_dir
         self.active: list[str] = []
         self.calls: list[tuple] = []
+        self.leases = []
 
     def submit(self, config):
-        run = Run.create(self.runs_dir, config.validate())
+        run, lease = Run.create_leased(self.runs_dir, config.validate())
+        self.leases.append(lease)  # held, as a training process holds it: the run reads as queued, not interrupted
         self.active.append(run.id)
         self.calls.append(("submit", run.id))
         return run
@@ -97,18 +98,6 @@ def test_stop_and_keep_asks_the_manager_to_keep_the_best_model(studio, view):
     assert studio.manager.calls[-2:] == [("cancel", run_id, True), ("cancel", run_id, False)]
 
 
-def test_stop_and_keep_says_so_when_the_manager_cannot_keep(studio, view):
-    class OldManager(FakeManager):
-        def cancel(self, run_id):  # no keep: an older manager
-            self.calls.append(("cancel", run_id))
-            return True
-    studio.manager = OldManager(studio.runs_dir)
-    _, _, run_id = train_tab.start_training(studio, view, _choices(studio), "", "en")
-    assert "cannot keep" in train_tab.stop_training(studio, run_id, "en", keep=True)
-    assert studio.manager.calls[-1] == ("submit", run_id)  # nothing was stopped by the refused request
-    assert "Stopping" in train_tab.stop_training(studio, run_id, "en")
-
-
 def test_a_run_that_is_not_training_has_nothing_to_stop(studio):
     run = _finished_like(studio, "failed", "boom")
     assert "nothing to stop" in train_tab.stop_training(studio, run.id, "en", keep=True)
@@ -126,22 +115,6 @@ def test_an_ended_run_offers_start_again_with_the_same_settings(studio, state):
     assert ("restart", run.id) in studio.manager.calls
 
 
-def test_start_again_without_a_restart_method_submits_the_same_settings(studio):
-    del FakeManager.restart  # an older manager: the page submits the run's own config
-    try:
-        run = _finished_like(studio, "interrupted")
-        message, new = train_tab.restart_run(studio, run.id, "zh-CN")
-        assert new and "相同设置" not in message and new in message
-        assert Run(studio.runs_dir / new).config().to_dict() == run.config().to_dict()
-    finally:
-        FakeManager.restart = _restart
-
-
-def _restart(self, run_id):
-    self.calls.append(("restart", run_id))
-    return self.submit(Run(self.runs_dir / run_id).config())
-
-
 def test_resume_is_offered_only_where_the_run_can_resume(studio, monkeypatch):
     run = _finished_like(studio, "interrupted")
     monkeypatch.setattr(train_tab.runs_module, "can_resume", lambda r: r.id == run.id, raising=False)
@@ -151,12 +124,6 @@ def test_resume_is_offered_only_where_the_run_can_resume(studio, monkeypatch):
     assert resumed == run.id and "Resuming" in message and ("resume", run.id) in studio.manager.calls
     message, resumed = train_tab.resume_run(studio, other.id, "zh-CN")
     assert resumed is None and "无法继续" in message
-
-
-def test_without_resume_support_no_resume_is_offered(studio, monkeypatch):
-    monkeypatch.delattr(train_tab.runs_module, "can_resume", raising=False)
-    run = _finished_like(studio, "interrupted")
-    assert not train_tab.run_actions(studio, run.id)["resume"]
 
 
 def test_a_finished_run_offers_neither(studio):
@@ -255,7 +222,7 @@ def test_training_notes_and_the_device_are_translated():
 
 
 def test_the_runs_table_shows_time_so_far_while_training(studio):
-    run = Run.create(studio.runs_dir, RunConfig(data=DataConfig(train_file="x.csv")))
+    run, lease = Run.create_leased(studio.runs_dir, RunConfig(data=DataConfig(train_file="x.csv")))  # alive
     run.set_status("running")
     status = run.status()
     run.set_status("running", started=status["started"] - 95)
