@@ -11,7 +11,7 @@ from __future__ import annotations
 from math import comb
 from typing import Any
 
-from .runs import Run
+from .runs import Run, current_curve
 from .tracking import flat_settings
 
 SCORES = ("accuracy", "macro_f1", "weighted_f1")
@@ -68,7 +68,7 @@ def display_name(run: Run) -> str:
 
 
 def _curves(run: Run) -> dict[str, list[tuple[int, float]]]:
-    events, _ = run.events()
+    events = current_curve(run.events()[0])
     curves = {"train_loss": [], "validation_loss": [], "validation_macro_f1": [], "validation_accuracy": []}
     for e in events:
         if e.get("type") == "step" and isinstance(e.get("loss"), (int, float)):

@@ -384,6 +384,20 @@ _METHOD_WORDS = {
 }
 
 
+def current_curve(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events with the step and eval events a later `started` replaced: a run started again after running out
+    of memory begins its curves anew, and a resumed run goes on from its checkpoint's step, replacing what the
+    interrupted process logged past it."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        if event.get("type") == "started":
+            kept = event.get("resumed_from_step")
+            out = [e for e in out if e.get("type") not in ("step", "eval")
+                   or (kept is not None and e.get("step", 0) <= kept)]
+        out.append(event)
+    return out
+
+
 def describe_method(config: RunConfig, metrics: dict | None = None, lang: str = "en") -> str:
     """The method in a few words, in English or Chinese (lang "zh..."): "Full fine-tuning", "Auto: Head only"."""
     d = method_details(config, metrics)

@@ -344,3 +344,14 @@ def test_listing_a_read_only_runs_folder_shows_the_stale_run_interrupted(read_on
     done = subprocess.run([sys.executable, "-m", "studio", "runs", "--runs-dir", str(folder)], capture_output=True,
                           text=True, env=_environment())
     assert done.returncode == 0 and "interrupted" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_resumed_run_replaces_the_curve_past_its_checkpoint_and_a_restart_begins_it_anew():
+    events = [{"type": "started"}, {"type": "step", "step": 1}, {"type": "eval", "step": 2},
+              {"type": "step", "step": 3}, {"type": "eval", "step": 4}, {"type": "note", "message": "kept"},
+              {"type": "started", "resumed_from_step": 2}, {"type": "step", "step": 3, "loss": 0.5}]
+    steps = [(e["type"], e["step"]) for e in runs.current_curve(events) if "step" in e]
+    assert steps == [("step", 1), ("eval", 2), ("step", 3)]
+    assert runs.current_curve(events)[-1]["loss"] == 0.5 and {"type": "note", "message": "kept"} in runs.current_curve(events)
+    again = events[:4] + [{"type": "started"}, {"type": "step", "step": 1, "loss": 0.9}]
+    assert [e.get("step") for e in runs.current_curve(again) if e["type"] == "step"] == [1]

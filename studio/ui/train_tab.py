@@ -311,14 +311,16 @@ def absorb(watch: dict, events: list[dict], lang: str) -> dict:
         kind = event.get("type")
         if kind == "started":
             watch["started"] = event
-            watch["steps"], watch["evals"] = [], []   # a restart after running out of memory begins again
+            kept = event.get("resumed_from_step")  # as runs.current_curve: resumed, the curve goes on from there
+            watch["steps"] = [p for p in watch["steps"] if kept is not None and p["step"] <= kept]
+            watch["evals"] = [p for p in watch["evals"] if kept is not None and p["step"] <= kept]
         elif kind == "step":
             watch["steps"].append({k: event.get(k) for k in ("step", "epoch", "loss", "samples_per_s", "progress",
                                                               "eta_s", "time")})
         elif kind == "eval":
             watch["evals"].append({k: event.get(k) for k in ("step", "epoch", "loss", "accuracy", "macro_f1", "best",
                                                               "probe")})
-        elif kind == "finished":
+        elif kind in ("finished", "stopped"):
             watch["final"] = event
         line = log_line(event, lang)
         if line:

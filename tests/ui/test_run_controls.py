@@ -229,3 +229,15 @@ def test_the_runs_table_shows_time_so_far_while_training(studio):
     row = runs_tab.runs_frame(studio, "en").iloc[0]
     assert row["Time"] == "1 min 35 s so far"
     assert "已用" in runs_tab.runs_frame(studio, "zh-CN").iloc[0]["用时"]
+
+
+def test_a_resumed_run_shows_one_curve_going_on_from_its_checkpoint():
+    watch = {"steps": [], "evals": [], "log": [], "started": None}
+    first = [{"type": "started", "epochs": 2}, {"type": "step", "step": 1, "loss": 0.9, "epoch": 0.5},
+             {"type": "eval", "step": 2, "loss": 0.8, "epoch": 1.0, "accuracy": 0.7, "macro_f1": 0.6}, {"type": "step", "step": 3, "loss": 0.7, "epoch": 1.5}]
+    watch = train_tab.absorb(watch, first, "en")
+    resumed = [{"type": "started", "epochs": 2, "resumed_from_step": 2},
+               {"type": "step", "step": 3, "loss": 0.6, "epoch": 1.5}]
+    watch = train_tab.absorb(watch, resumed, "en")
+    assert [(p["step"], p["loss"]) for p in watch["steps"]] == [(1, 0.9), (3, 0.6)]
+    assert [p["step"] for p in watch["evals"]] == [2]
