@@ -17,10 +17,6 @@ from torch import nn
 # Regularisation strengths tried by cross-validation. Measured on 200 rows of the bundled model's
 # mean-pooled vectors: sst2 chose 10, banking77 (77 labels) 100; weaker ones never won.
 C_GRID = (0.1, 1.0, 10.0, 100.0)
-# When the head alone is the model, weaker regularisation is tried too: on banking77 (77 labels) at 200 and 500
-# rows, logistic regression on the same vectors chose C=1000 in all 6 runs, 0.5-1 point of macro-F1 over C=100
-# (bench/results/quality.json, embed_lr).
-HEAD_ONLY_C_GRID = C_GRID + (1000.0,)
 FALLBACK_C = 10.0       # when some label has a single training row and no fold can hold it out
 MAX_ROWS = 4000         # rows the head is fitted on; past this the fine-tuning has plenty to learn from anyway
 # Solver tolerance: on banking77's 1,000 rows (77 labels, one core) 1e-3 fits in 11 s against 34 s at the
@@ -46,10 +42,9 @@ def rows_to_fit(labels: np.ndarray, seed: int, limit: int = MAX_ROWS) -> np.ndar
 
 
 def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: int = 42,
-             balanced: bool = False, c: float | None = None,
-             grid: tuple[float, ...] = C_GRID) -> tuple[np.ndarray, np.ndarray, float, float | None]:
+             balanced: bool = False, c: float | None = None) -> tuple[np.ndarray, np.ndarray, float, float | None]:
     """(weight [labels, width], bias [labels], C, cross-validated accuracy or None): multinomial logistic
-    regression, C from `grid` by 3-fold CV unless given."""
+    regression, C by 3-fold CV unless given."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     smallest = min(Counter(labels.tolist()).values())
@@ -62,7 +57,7 @@ def fit_head(features: np.ndarray, labels: np.ndarray, num_labels: int, seed: in
             model = LogisticRegression(C=c, max_iter=1000, tol=TOLERANCE, class_weight=weight_by).fit(features, labels)
             chosen = c
         elif smallest >= 2:
-            model = LogisticRegressionCV(Cs=list(grid), cv=min(3, smallest), max_iter=1000, tol=TOLERANCE,
+            model = LogisticRegressionCV(Cs=list(C_GRID), cv=min(3, smallest), max_iter=1000, tol=TOLERANCE,
                                          class_weight=weight_by, random_state=seed).fit(features, labels)
             chosen = float(model.C_[0])
             folds = next(iter(model.scores_.values()))  # [folds, Cs]; every label shares it in a multinomial fit

@@ -474,13 +474,12 @@ def build_model(model: nn.Module, prepared: Prepared, device: torch.device, auto
         head_fit = HeadFit.from_state(saved_head)
         probe.set_head(probe.head_of(model), head_fit.weight, head_fit.bias)
     elif t.warm_start or head_only:
-        head_fit = fit_head(model, prepared, autocast, eval_batch, should_stop, head_only)
+        head_fit = fit_head(model, prepared, autocast, eval_batch, should_stop)
     model = models.apply_method(model, m.method, m.freeze_layers, m.lora_r, m.lora_alpha, m.lora_dropout).to(device)
     return model, head_fit, head_only
 
 
-def fit_head(model: nn.Module, prepared: Prepared, autocast, eval_batch: int, should_stop,
-             head_only: bool = False) -> HeadFit:
+def fit_head(model: nn.Module, prepared: Prepared, autocast, eval_batch: int, should_stop) -> HeadFit:
     """Logistic regression on the frozen model's sentence vectors, set as the model's head."""
     t = prepared.config.train
     t0 = time.perf_counter()
@@ -494,9 +493,7 @@ def fit_head(model: nn.Module, prepared: Prepared, autocast, eval_batch: int, sh
     val_vectors = None
     if val_set is not None:
         *_, val_vectors = predict_split(model, val_set, eval_batch, autocast, loss_fn, should_stop, capture=head)
-    grid = probe.HEAD_ONLY_C_GRID if head_only else probe.C_GRID
-    weight, bias, c, cv = probe.fit_head(vectors, fit_labels, len(prepared.labels), t.seed, balanced=t.class_weights,
-                                         grid=grid)
+    weight, bias, c, cv = probe.fit_head(vectors, fit_labels, len(prepared.labels), t.seed, balanced=t.class_weights)
     probe.set_head(head, weight, bias)
     return HeadFit(weight, bias, c, cv, time.perf_counter() - t0, vectors, fit_labels, val_vectors)
 

@@ -197,28 +197,3 @@ def test_auto_trains_the_head_when_no_row_can_be_set_aside_for_validation(mean_p
     from studio.data import DataError
     with pytest.raises(DataError, match="nothing is left over for validation"):
         training.train(full, tmp_path / "run2", lambda e: None)
-
-
-def test_the_head_alone_tries_weaker_regularisation_than_a_warm_start(mean_pooled_dir, tmp_path, monkeypatch):
-    grids = []
-    fit = probe.fit_head
-    def spy(*args, **kwargs):  # calls through: records the grid of each fit that chooses its own strength
-        if kwargs.get("c") is None:
-            grids.append(kwargs.get("grid"))
-        return fit(*args, **kwargs)
-    monkeypatch.setattr(probe, "fit_head", spy)
-    csv_path = str(separable_csv(tmp_path / "d.csv"))
-    for method, freeze_layers in (("freeze", -1), ("full", 0)):
-        config = RunConfig(data=DataConfig(train_file=csv_path),
-                           model=ModelConfig(name=str(mean_pooled_dir), method=method, freeze_layers=freeze_layers),
-                           train=TrainConfig(max_length=16, epochs=1, batch_size=8))
-        training.train(config, tmp_path / method, lambda e: None)
-    assert grids == [probe.HEAD_ONLY_C_GRID, probe.C_GRID] and 1000.0 in grids[0] and 1000.0 not in grids[1]
-
-
-def test_fit_head_takes_its_strengths_from_the_grid():
-    rng = np.random.default_rng(0)
-    x = np.concatenate([rng.normal(-1, 1, (20, 4)), rng.normal(1, 1, (20, 4))])
-    y = np.array([0] * 20 + [1] * 20)
-    assert probe.fit_head(x, y, 2, grid=(1000.0,))[2] == 1000.0
-    assert probe.fit_head(x, y, 2, grid=(0.1,))[2] == 0.1
