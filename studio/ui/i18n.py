@@ -779,6 +779,21 @@ CONFIG_ZH = {
     "duplicate_label_name": "标签{labels}都被命名为“{name}”；请给每个标签起一个自己的名称。",
 }
 
+# A model that cannot be used (ModelError.code, with its details) in Chinese.
+MODEL_ERRORS_ZH = {
+    "no_config": "{source} 不是模型文件夹：其中没有 config.json。请选择 save_pretrained 写出的文件夹。",
+    "pickle_weights": "{source} 只有 pickle 权重（.bin），加载时可能执行代码；工作室只加载 safetensors 权重。"
+                      "请用 save_pretrained(safe_serialization=True) 转换。",
+    "no_weights": "{source} 中没有模型权重（没有 .safetensors 文件）。",
+    "no_safetensors": "{name} 没有提供 safetensors 权重；pickle 权重可能执行代码，所以工作室只加载 safetensors。请换一个模型。",
+    "unreachable": "无法加载 {name}：它既不是本机上的模型文件夹，也无法从模型中心获取（是否离线？）。"
+                   "请使用内置的 {default} 或本地文件夹。",
+    "load_failed": "无法加载 {name}：{reason}。",
+    "no_embeddings": "找不到 {kind} 的嵌入层；请对这个模型使用全量微调或 LoRA。",
+    "no_layers": "找不到 {kind} 的各层；请对这个模型使用全量微调或 LoRA。",
+    "unknown_method": "未知的训练方法“{method}”；请选择 full、freeze 或 lora。",
+}
+
 SPLITS_ZH = {"validation": "验证", "test": "测试", "train": "训练"}
 
 
@@ -819,9 +834,11 @@ def coded_text(table: dict, code, details: dict | None, english: str, lang: str)
 
 
 def error_text(err: Exception, lang: str) -> str:
-    """A DataError or ConfigError in the page's language (its English sentence where no translation fits)."""
+    """A DataError, ConfigError or ModelError in the page's language (its English sentence where no translation
+    fits)."""
     from ..config import ConfigError
-    table = CONFIG_ZH if isinstance(err, ConfigError) else ERRORS_ZH
+    from ..models import ModelError
+    table = CONFIG_ZH if isinstance(err, ConfigError) else MODEL_ERRORS_ZH if isinstance(err, ModelError) else ERRORS_ZH
     return coded_text(table, getattr(err, "code", None), getattr(err, "details", None), str(err), lang)
 
 

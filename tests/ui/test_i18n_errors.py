@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 import studio
-from studio import data
+from studio import data, models
 from studio.config import CONFIG_CODES, ConfigError, DataConfig, ModelConfig, RunConfig, TrainConfig
 from studio.data.doctor import FINDING_CODES
 from studio.data.errors import ERROR_CODES
@@ -185,3 +186,40 @@ def test_the_doctor_findings_added_since_read_in_chinese(tmp_path):
     chinese = i18n.finding_text(dict(severity="error", code=unreadable.code, message=unreadable.message,
                                      details=unreadable.details), "zh-CN")
     assert "找不到文件" in chinese
+
+
+@pytest.mark.parametrize("code", models.MODEL_ERROR_CODES)
+def test_every_model_error_code_has_a_chinese_sentence(code):
+    assert CJK.search(i18n.MODEL_ERRORS_ZH[code])
+
+
+def test_every_model_error_raised_carries_a_registered_code():
+    source = (CORE / "models.py").read_text(encoding="utf-8")
+    calls = re.findall(r"(?:raise|return) ModelError\((.*?)\)\n", source, re.S)
+    assert len(calls) == len(models.MODEL_ERROR_CODES)
+    assert {re.findall(r'"([a-z_]+)"', call)[-1] for call in calls} == set(models.MODEL_ERROR_CODES)
+
+
+def test_the_model_errors_read_in_chinese(tmp_path):
+    kept = KEPT | {"safetensors", "pickle", "bin", "config", "save", "pretrained", "safe", "serialization", "true",
+                   "full", "freeze"}
+    folders = {"no_config": [], "pickle_weights": ["config.json", "pytorch_model.bin"], "no_weights": ["config.json"]}
+    errors = []
+    for code, files in folders.items():
+        folder = tmp_path / code
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_text("{}")
+        with pytest.raises(models.ModelError) as raised:
+            models.check_weights(str(folder))
+        errors.append(raised.value)
+    with pytest.raises(models.ModelError) as raised:
+        models.layers_of(torch.nn.Linear(2, 2))
+    errors.append(raised.value)
+    for error in errors:
+        chinese = i18n.error_text(error, "zh-CN")
+        assert CJK.search(chinese), chinese
+        leaked = {w for w in english_words(str(error), error.details) - kept if re.search(rf"\b{w}\b", chinese, re.I)}
+        assert not leaked, (chinese, leaked)
+        copy = pickle.loads(pickle.dumps(error))
+        assert (copy.code, copy.details, str(copy)) == (error.code, error.details, str(error))
