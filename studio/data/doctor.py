@@ -101,7 +101,8 @@ def inspect(path_or_table, text_column=None, label_column=None, tokenizer=None, 
     skipped = len(frame) - len(examples)
     if not len(examples):
         add("error", "empty_text", f"No row has both a text in '{text_column}' and a label in '{label_column}'; "
-                                   "check that these are the right columns.", rows=skipped)
+                                   "check that these are the right columns.", rows=skipped,
+            text=text_column, label=label_column)
         return report
     no_label = min(sum(missing.values()), skipped)
     if no_label:

@@ -694,6 +694,7 @@ FINDINGS_ZH.update({
     "invisible_characters": "{count} 个标签含有不可见字符（{labels}）；这些字符已被删除，每个标签按它看上去的样子计数。",
     "unreadable": "无法读取该文件；请确认它是 CSV、TSV、Excel（.xlsx）或 JSON lines 文件。",
 })
+NO_EXAMPLES_ZH = "没有哪一行同时在“{text}”列有文本、在“{label}”列有标签；请检查选的列是否正确。"
 
 # The data layer's errors (DataError.code, with its details) in Chinese; a dict holds one sentence per `variant`.
 ERRORS_ZH = {
@@ -876,7 +877,7 @@ def finding_text(finding: dict, lang: str) -> str:
         return finding["message"]
     d = dict(finding.get("details") or {})
     if finding["code"] == "empty_text" and finding["severity"] == "error":
-        return finding["message"]
+        template = NO_EXAMPLES_ZH
     if finding["code"] == "label_variants":
         d["first"] = " / ".join(map(str, (d.get("groups") or [["?"]])[0]))
     if finding["code"] == "too_few_examples":

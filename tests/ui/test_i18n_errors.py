@@ -223,3 +223,13 @@ def test_the_model_errors_read_in_chinese(tmp_path):
         assert not leaked, (chinese, leaked)
         copy = pickle.loads(pickle.dumps(error))
         assert (copy.code, copy.details, str(copy)) == (error.code, error.details, str(error))
+
+
+def test_a_table_without_a_usable_row_reads_in_chinese(tmp_path):
+    report = data.inspect(_write(tmp_path, "blank.csv", "body,tag\n" + "some text,\n" * 5 + ",a\n" * 5),
+                          text_column="body", label_column="tag")
+    finding = report.get("empty_text")
+    assert finding.severity == "error"
+    chinese = i18n.finding_text(dict(severity="error", code="empty_text", message=finding.message,
+                                     details=finding.details), "zh-CN")
+    assert "没有哪一行同时在“body”列有文本" in chinese
