@@ -12,7 +12,26 @@ METHODS = ("auto", "full", "freeze", "lora")
 
 
 class ConfigError(ValueError):
-    """A setting that cannot work; the message says which and what to choose instead."""
+    """A setting that cannot work; the message says which and what to choose instead. `code` (one of CONFIG_CODES)
+    and the values in `details` let a page say the same sentence in another language."""
+
+    def __init__(self, message: str, code: str | None = None, **details):
+        super().__init__(message)
+        self.code, self.details = code, details
+
+    def __reduce__(self):
+        return _config_error, (str(self), self.code, self.details)
+
+
+def _config_error(message, code, details):
+    return ConfigError(message, code, **details)
+
+
+# Every code RunConfig.validate can answer with.
+CONFIG_CODES = ("no_train_file", "method", "lora_rank", "freeze_layers", "learning_rate", "epochs", "batch_size",
+                "max_length", "warmup", "devices", "patience", "seed", "split_shares", "max_rows",
+                "no_text_columns", "unnamed_text_column", "text_column_twice", "same_column", "label_names_shape",
+                "empty_label_name", "duplicate_label_name")
 
 
 @dataclass
@@ -85,34 +104,37 @@ class RunConfig:
     def validate(self) -> "RunConfig":
         d, m, t = self.data, self.model, self.train
         if not d.train_file:
-            raise ConfigError("Choose a training file first.")
+            raise ConfigError("Choose a training file first.", "no_train_file")
         if m.method not in METHODS:
-            raise ConfigError(f"Training method must be one of {', '.join(METHODS)}, not {m.method!r}.")
+            raise ConfigError(f"Training method must be one of {', '.join(METHODS)}, not {m.method!r}.", "method",
+                              methods=list(METHODS), method=m.method)
         if m.method == "lora" and m.lora_r < 1:
-            raise ConfigError("LoRA rank must be at least 1 (8 is a good start).")
+            raise ConfigError("LoRA rank must be at least 1 (8 is a good start).", "lora_rank")
         if m.method == "freeze" and m.freeze_layers < -1:
-            raise ConfigError("The number of frozen layers cannot be negative.")
+            raise ConfigError("The number of frozen layers cannot be negative.", "freeze_layers")
         if not 0 < t.learning_rate < 1:
-            raise ConfigError(f"Learning rate {t.learning_rate} is out of range; try 1e-4.")
+            raise ConfigError(f"Learning rate {t.learning_rate} is out of range; try 1e-4.", "learning_rate",
+                              value=t.learning_rate)
         if t.epochs <= 0:
-            raise ConfigError("Train for at least a fraction of an epoch (epochs must be above 0).")
+            raise ConfigError("Train for at least a fraction of an epoch (epochs must be above 0).", "epochs")
         if t.batch_size < 1:
-            raise ConfigError("Batch size must be at least 1.")
+            raise ConfigError("Batch size must be at least 1.", "batch_size")
         if not 8 <= t.max_length <= 8192:
-            raise ConfigError(f"Max length {t.max_length} is out of range; choose between 8 and 8192 tokens.")
+            raise ConfigError(f"Max length {t.max_length} is out of range; choose between 8 and 8192 tokens.",
+                              "max_length", value=t.max_length)
         if not 0 <= t.warmup_ratio < 1:
-            raise ConfigError("Warm-up must be a share of training between 0 and 1, e.g. 0.06.")
+            raise ConfigError("Warm-up must be a share of training between 0 and 1, e.g. 0.06.", "warmup")
         if t.devices < 1:
-            raise ConfigError("Train on at least 1 device (devices must be 1 or more).")
+            raise ConfigError("Train on at least 1 device (devices must be 1 or more).", "devices")
         if t.patience < 0:
-            raise ConfigError("Early-stopping patience cannot be negative (0 turns it off).")
+            raise ConfigError("Early-stopping patience cannot be negative (0 turns it off).", "patience")
         if not 0 <= t.seed < 2 ** 32:  # what NumPy's and PyTorch's generators accept
-            raise ConfigError("The seed must be a whole number from 0 to 4294967295.")
+            raise ConfigError("The seed must be a whole number from 0 to 4294967295.", "seed")
         for share in (d.val_fraction, d.test_fraction):
             if not 0 <= share < 0.5:
-                raise ConfigError("Validation and test shares must each be between 0 and 0.5 of the data.")
+                raise ConfigError("Validation and test shares must each be between 0 and 0.5 of the data.", "split_shares")
         if d.max_rows is not None and d.max_rows < 10:
-            raise ConfigError("A row limit below 10 leaves nothing to learn from; raise --max-rows.")
+            raise ConfigError("A row limit below 10 leaves nothing to learn from; raise --max-rows.", "max_rows")
         _validate_columns(d)
         _validate_label_names(d.label_names)
         return self
@@ -122,28 +144,33 @@ def _validate_columns(d: DataConfig) -> None:
     """Columns named in the settings that cannot work together (whether they exist, the data layer checks)."""
     texts = list(d.text_columns) if d.text_columns else [d.text_column] if d.text_column else []
     if d.text_columns is not None and not d.text_columns:
-        raise ConfigError("Choose at least one text column, or leave the text columns out to have them detected.")
+        raise ConfigError("Choose at least one text column, or leave the text columns out to have them detected.",
+                          "no_text_columns")
     for column in texts:
         if not isinstance(column, str) or not column.strip():
-            raise ConfigError("A text column needs a name; choose the column from the list.")
+            raise ConfigError("A text column needs a name; choose the column from the list.", "unnamed_text_column")
         if texts.count(column) > 1:
-            raise ConfigError(f"The column '{column}' is chosen twice as text; choose each text column once.")
+            raise ConfigError(f"The column '{column}' is chosen twice as text; choose each text column once.",
+                              "text_column_twice", column=column)
     if d.label_column is not None and d.label_column in texts:
         raise ConfigError(f"The column '{d.label_column}' is chosen as both the text and the label; choose another "
-                          "column for one of them.")
+                          "column for one of them.", "same_column", column=d.label_column)
 
 
 def _validate_label_names(names: dict | None) -> None:
     if names is None:
         return
     if not isinstance(names, dict):
-        raise ConfigError("Label names are given as pairs of a label and its name, such as {\"1\": \"World\"}.")
+        raise ConfigError("Label names are given as pairs of a label and its name, such as {\"1\": \"World\"}.",
+                          "label_names_shape")
     by_name: dict[str, list[str]] = {}
     for label, name in names.items():
         if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"Give the label '{label}' a name, or leave it out to keep '{label}'.")
+            raise ConfigError(f"Give the label '{label}' a name, or leave it out to keep '{label}'.",
+                              "empty_label_name", label=str(label))
         by_name.setdefault(name.strip(), []).append(str(label))
     for name, labels in by_name.items():
         if len(labels) > 1:
             raise ConfigError(f"The labels {' and '.join(repr(x) for x in labels)} are both named '{name}'; "
-                              "give each label a name of its own.")
+                              "give each label a name of its own.",
+                              "duplicate_label_name", labels=labels, name=name)

@@ -11,7 +11,25 @@ from torch import nn
 
 
 class ModelError(ValueError):
-    """A model that cannot be used; the message says why and what to pick instead."""
+    """A model that cannot be used; the message says why and what to pick instead. `code` (one of MODEL_ERROR_CODES)
+    and the values in `details` let a page say the same sentence in another language."""
+
+    def __init__(self, message: str, code: str | None = None, **details):
+        super().__init__(message)
+        self.code, self.details = code, details
+
+    def __reduce__(self):
+        return _model_error, (type(self), str(self), self.code, self.details)
+
+
+def _model_error(kind, message, code, details):
+    error = kind.__new__(kind)
+    ModelError.__init__(error, message, code, **details)
+    return error
+
+
+MODEL_ERROR_CODES = ("no_config", "pickle_weights", "no_weights", "no_safetensors", "unreachable", "load_failed",
+                     "no_embeddings", "no_layers", "unknown_method")
 
 
 @dataclass(frozen=True)
@@ -64,14 +82,16 @@ def check_weights(source: str) -> None:
     if not folder.is_dir():
         return
     if not (folder / "config.json").exists():
-        raise ModelError(f"{source} is not a model folder: it has no config.json. Pick the folder that save_pretrained wrote.")
+        raise ModelError(f"{source} is not a model folder: it has no config.json. Pick the folder that save_pretrained wrote.",
+                         "no_config", source=str(source))
     files = [p.name for p in folder.iterdir()]
     if any(f.endswith(".safetensors") or f == "model.safetensors.index.json" for f in files):
         return
     if any(f.endswith((".bin", ".pt", ".pth", ".ckpt")) for f in files):
         raise ModelError(f"{source} has only pickle weights (.bin), which can run code when loaded; "
-                         "the studio loads safetensors only. Convert it with save_pretrained(safe_serialization=True).")
-    raise ModelError(f"{source} has no model weights (no .safetensors file).")
+                         "the studio loads safetensors only. Convert it with save_pretrained(safe_serialization=True).",
+                         "pickle_weights", source=str(source))
+    raise ModelError(f"{source} has no model weights (no .safetensors file).", "no_weights", source=str(source))
 
 
 def _explain(name: str, err: Exception) -> ModelError:
@@ -80,11 +100,13 @@ def _explain(name: str, err: Exception) -> ModelError:
         return err
     if "safetensors" in text.lower() or "use_safetensors" in text:
         return ModelError(f"{name} offers no safetensors weights; the studio loads safetensors only, "
-                          "since pickle weights can run code. Pick another model.")
+                          "since pickle weights can run code. Pick another model.", "no_safetensors", name=name)
     if isinstance(err, OSError) or "offline" in text.lower() or "connect" in text.lower():
         return ModelError(f"Could not load {name}: it is neither a model folder on this machine nor reachable on the model hub "
-                          f"(offline?). Use the bundled {DEFAULT_MODEL} or a local folder.")
-    return ModelError(f"Could not load {name}: {text.splitlines()[0] if text else type(err).__name__}.")
+                          f"(offline?). Use the bundled {DEFAULT_MODEL} or a local folder.", "unreachable", name=name,
+                          default=DEFAULT_MODEL)
+    reason = text.splitlines()[0] if text else type(err).__name__
+    return ModelError(f"Could not load {name}: {reason}.", "load_failed", name=name, reason=reason)
 
 
 def _load(kind: str, name: str):
@@ -216,7 +238,8 @@ def embeddings_of(model: nn.Module) -> nn.Module:
     base = base_of(model)
     if hasattr(base, "embeddings"):
         return base.embeddings
-    raise ModelError(f"Cannot find the embeddings of {type(base).__name__}; use full fine-tuning or LoRA with this model.")
+    raise ModelError(f"Cannot find the embeddings of {type(base).__name__}; use full fine-tuning or LoRA with this "
+                     "model.", "no_embeddings", kind=type(base).__name__)
 
 
 def layers_of(model: nn.Module) -> nn.ModuleList:
@@ -228,7 +251,8 @@ def layers_of(model: nn.Module) -> nn.ModuleList:
             obj = getattr(obj, part, None)
         if isinstance(obj, nn.ModuleList):
             return obj
-    raise ModelError(f"Cannot find the layers of {type(base).__name__}; use full fine-tuning or LoRA with this model.")
+    raise ModelError(f"Cannot find the layers of {type(base).__name__}; use full fine-tuning or LoRA with this model.",
+                     "no_layers", kind=type(base).__name__)
 
 
 def layer_count_of(config) -> int:
@@ -300,7 +324,8 @@ def apply_method(model: nn.Module, method: str, freeze_layers: int = 0, lora_r: 
         return add_lora(model, lora_r, lora_alpha, lora_dropout)
     if method == "full":
         return keep_word_embeddings(model)
-    raise ModelError(f"Unknown training method {method!r}; choose full, freeze or lora.")
+    raise ModelError(f"Unknown training method {method!r}; choose full, freeze or lora.", "unknown_method",
+                     method=str(method))
 
 
 def count_parameters(model: nn.Module) -> tuple[int, int]:

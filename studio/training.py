@@ -111,7 +111,8 @@ def prepare_splits(config: RunConfig) -> data.Splits:
     for name, part in (("validation", splits.validation), ("test", splits.test)):
         if not part.texts and not (name == "validation" and can_skip_validation(config)):
             raise data.DataError(f"With {len(splits.train.texts):,} usable rows nothing is left over for {name}; "
-                                 f"add rows (ten or more per label) or give a separate {name} file.")
+                                 f"add rows (ten or more per label) or give a separate {name} file.",
+                                 code="nothing_left", rows=len(splits.train.texts), split=name)
     return splits
 
 

@@ -55,7 +55,8 @@ def _pick_label(frame: pd.DataFrame, stats: dict, exclude=()) -> str:
             candidates.append((1, 0, s["ratio"], c))  # few distinct values, each repeated
     if not candidates:
         raise DataError(f"No column looks like labels (a short value repeated across rows) among "
-                        f"{list_columns(frame)}; choose the label column yourself.", code="no_label_column")
+                        f"{list_columns(frame)}; choose the label column yourself.", code="no_label_column",
+                        columns=[str(c) for c in frame.columns])
     return min(candidates, key=lambda x: x[:3])[3]
 
 
@@ -69,7 +70,7 @@ def _pick_text(frame: pd.DataFrame, stats: dict, exclude=()) -> str:
         candidates.append((bonus, s["mean_len"] * s["ratio"], c))  # long and varied
     if not candidates:
         raise DataError(f"No column looks like free text among {list_columns(frame)}; "
-                        "choose the text column yourself.", code="no_text_column")
+                        "choose the text column yourself.", code="no_text_column", columns=[str(c) for c in frame.columns])
     return max(candidates, key=lambda x: x[:2])[2]
 
 
@@ -80,16 +81,18 @@ def choose_columns(frame: pd.DataFrame, text_column=None, label_column=None, tex
     for column, kind in [(c, "text") for c in texts] + [(label_column, "label")]:
         if column is not None and column not in frame.columns:
             raise DataError(f"There is no column '{column}'; the columns are {list_columns(frame)}.",
-                            code=f"no_{kind}_column")
+                            code=f"no_{kind}_column", variant="missing", column=column,
+                            columns=[str(c) for c in frame.columns])
     if label_column is not None and label_column in texts:
         raise DataError(f"The column '{label_column}' is chosen as both the text and the label; choose another "
-                        "column for one of them.", code="same_column")
+                        "column for one of them.", code="same_column", column=label_column)
     text_column = texts[0] if texts else None
     if text_column and label_column:
         return text_column, label_column
     if frame.shape[1] < 2:
         raise DataError(f"The table has only one column ({list_columns(frame)}); it needs a column of texts "
-                        "and a column of labels - check the delimiter or add the labels.", code="no_label_column")
+                        "and a column of labels - check the delimiter or add the labels.", code="no_label_column",
+                        variant="one_column", columns=[str(c) for c in frame.columns])
     stats = {c: _column_stats(frame[c]) for c in frame.columns}
     if label_column is None:
         label_column = _pick_label(frame, stats, exclude=texts)

@@ -10,12 +10,18 @@ import numpy as np
 import pandas as pd
 
 from .columns import choose_columns
-from .errors import DataError, plural, quoted
+from .errors import ERROR_CODES, DataError, plural, quoted
 from .examples import INVISIBLE, as_text, label_problems, load_examples
 from .reading import Table, encoding_note, read_table
 from .splits import MIN_PER_CLASS
 
 MAX_TOKENIZED = 20_000      # the doctor tokenizes at most this many texts
+# Every code a Finding can carry: the doctor's own, and a DataError's code when reading or loading fails (a page
+# that shows findings in another language has a sentence for each).
+DOCTOR_CODES = ("unreadable", "encoding", "read_note", "empty_text", "missing_labels", "invisible_characters",
+                "duplicates", "conflicting_labels", "label_variants", "single_class", "too_few_examples", "imbalance",
+                "too_long", "unknown_tokens", "test_overlap")
+FINDING_CODES = DOCTOR_CODES + tuple(c for c in ERROR_CODES if c not in DOCTOR_CODES)
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -69,7 +75,8 @@ def inspect(path_or_table, text_column=None, label_column=None, tokenizer=None, 
     except Exception as e:  # a DataError says why; anything else still becomes a finding, not a traceback
         message = str(e) if isinstance(e, DataError) else (
             f"The file could not be read ({e}); check that it is a CSV, TSV, Excel or JSON lines file.")
-        return Report(path, 0, [], None, None, None, None, {}, [Finding("error", "unreadable", message)])
+        details = {"error": e.code, **e.details} if isinstance(e, DataError) and e.code else {}
+        return Report(path, 0, [], None, None, None, None, {}, [Finding("error", "unreadable", message, details)])
     frame = table.frame
     report = Report(path, len(frame), [str(c) for c in frame.columns], None, None, table.encoding,
                     table.delimiter, {}, [])
@@ -87,14 +94,15 @@ def inspect(path_or_table, text_column=None, label_column=None, tokenizer=None, 
         report.text_column, report.label_column = text_column, label_column
         examples = load_examples(table, text_column, label_column, text_columns, label_names)
     except DataError as e:
-        add("error", e.code or "no_label_column", str(e))
+        add("error", e.code or "no_label_column", str(e), **e.details)
         return report
 
     missing, invisible = label_problems(frame, label_column)
     skipped = len(frame) - len(examples)
     if not len(examples):
         add("error", "empty_text", f"No row has both a text in '{text_column}' and a label in '{label_column}'; "
-                                   "check that these are the right columns.", rows=skipped)
+                                   "check that these are the right columns.", rows=skipped,
+            text=text_column, label=label_column)
         return report
     no_label = min(sum(missing.values()), skipped)
     if no_label:

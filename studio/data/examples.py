@@ -71,7 +71,7 @@ def check_columns(frame: pd.DataFrame, text_columns: list[str], label_column: st
     repeated = sorted({c for c in text_columns if text_columns.count(c) > 1})
     if repeated:
         raise DataError(f"The column '{repeated[0]}' is chosen twice as text; choose each text column once.",
-                        code="same_column")
+                        code="same_column", variant="twice", column=repeated[0])
     choose_columns(frame, None, label_column, text_columns)  # a missing column, or one taken as text and label
 
 
@@ -87,7 +87,7 @@ def rename_labels(labels: list[str], label_names: dict | None, label_column: str
     if unknown and names_must_match:
         raise DataError(f"The label {quoted(unknown)} was given a name but does not occur in '{label_column}' (its "
                         f"labels are {quoted(present, 10)}); check the spelling or remove that name.",
-                        code="unknown_label")
+                        code="unknown_label", labels=unknown, column=label_column, present=present)
     final = {y: names.get(y, y) for y in present}
     by_name = {}
     for raw, name in final.items():
@@ -96,7 +96,8 @@ def rename_labels(labels: list[str], label_names: dict | None, label_column: str
     if clashes:
         raws = clashes[0]
         raise DataError(f"The labels {quoted(raws)} would all be called \"{final[raws[0]]}\"; give each label a name "
-                        "of its own (labels without a name keep their own).", code="duplicate_label_name")
+                        "of its own (labels without a name keep their own).", code="duplicate_label_name",
+                        labels=raws, name=final[raws[0]])
     return [final[y] for y in labels]
 
 
@@ -107,7 +108,7 @@ def load_examples(table: Table, text_column: str | None, label_column: str, text
     frame = table.frame
     columns = text_columns_of(text_column, text_columns)
     if not columns:
-        raise DataError("Choose the column that holds the texts.", code="no_text_column")
+        raise DataError("Choose the column that holds the texts.", code="no_text_column", variant="none_chosen")
     check_columns(frame, columns, label_column)
     texts = joined_text(frame, columns)  # texts stay exact
     labels = as_text(frame[label_column])
@@ -144,7 +145,8 @@ def check_settings(settings) -> None:
                                           settings.encoding, settings.text_columns, settings.label_names)
     if settings.split_column and settings.split_column not in table.frame.columns:
         raise DataError(f"There is no column called {settings.split_column!r} to split by; the columns are "
-                        f"{list_columns(table.frame)}.", code="no_split_column")
+                        f"{list_columns(table.frame)}.", code="no_split_column",
+                        column=settings.split_column, columns=[str(c) for c in table.frame.columns])
     for path in (settings.validation_file, settings.test_file):
         if path:
             read_table(path)

@@ -25,7 +25,7 @@ def check_file_kind(path) -> None:
     if not accepted_file(path):
         name = os.path.basename(str(path))
         raise DataError(f"{name} is not a kind of file the studio reads ({Path(name).suffix}); "
-                        f"upload {ACCEPTED_KINDS}.", code="file_kind")
+                        f"upload {ACCEPTED_KINDS}.", code="file_kind", name=name, suffix=Path(name).suffix)
 
 
 def output_suffix(input_path) -> str:

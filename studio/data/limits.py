@@ -27,14 +27,17 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_BYTES))  # the exact co
 def too_many_columns(name: str, row: int | None, columns: int) -> DataError:
     if row is None:
         return DataError(f"{name} has cells in column {columns:,}, past the {MAX_COLUMNS:,} columns a table here may "
-                         "have; keep only the text and label columns and save it again.", code="too_large")
+                         "have; keep only the text and label columns and save it again.", code="too_large",
+                         variant="columns", name=name, columns=columns, limit=MAX_COLUMNS)
     return DataError(f"Row {row:,} of {name} has {columns:,} fields, more than the {MAX_COLUMNS:,} columns a table "
-                     "here may have; check that row (or the delimiter) and export the table again.", code="too_large")
+                     "here may have; check that row (or the delimiter) and export the table again.", code="too_large",
+                     variant="row_fields", name=name, row=row, columns=columns, limit=MAX_COLUMNS)
 
 
 def too_many_cells(name: str, rows: int, columns: int) -> DataError:
     return DataError(f"{name} holds {rows:,} rows of {columns:,} columns, more than the {MAX_CELLS:,} cells the studio "
-                     "reads; keep only the text and label columns, or use a sample of the rows.", code="too_large")
+                     "reads; keep only the text and label columns, or use a sample of the rows.", code="too_large",
+                     variant="cells", name=name, rows=rows, columns=columns, limit=MAX_CELLS)
 
 
 def check_text_shape(path: str, encoding: str, delimiter: str) -> None:
@@ -43,7 +46,8 @@ def check_text_shape(path: str, encoding: str, delimiter: str) -> None:
     lines, fields, longest, widest_line = _scan(path, encoding, delimiter)
     if longest > MAX_ROW_BYTES:
         raise DataError(f"A line of {name} is {describe_size(longest)} long, more than the {describe_size(MAX_ROW_BYTES)} "
-                        "a row may take; check for a missing line break and export the table again.", code="too_large")
+                        "a row may take; check for a missing line break and export the table again.", code="too_large",
+                        variant="line", name=name, size=describe_size(longest), limit=describe_size(MAX_ROW_BYTES))
     if fields <= MAX_COLUMNS and lines * fields <= MAX_CELLS:
         return
     # The byte counts count delimiters inside quoted text too and quoted line breaks as rows; count exactly.
@@ -118,7 +122,8 @@ def _count_rows(path: str, encoding: str, delimiter: str) -> tuple[int, int, int
         except csv.Error:
             raise DataError(f"{os.path.basename(path)} could not be read as a table (a field runs past "
                             f"{describe_size(MAX_ROW_BYTES)}); check its quote marks and export it again.",
-                            code="too_large") from None
+                            code="too_large", variant="field", name=os.path.basename(path),
+                            limit=describe_size(MAX_ROW_BYTES)) from None
     return rows, most, widest
 
 
@@ -133,7 +138,8 @@ def check_workbook(path: str) -> None:
     if unzipped > MAX_UNZIPPED_BYTES:
         raise DataError(f"{name} unzips to {describe_size(unzipped)}, more than the {describe_size(MAX_UNZIPPED_BYTES)} "
                         "the studio reads from a workbook; keep only the text and label columns or save it as CSV.",
-                        code="too_large")
+                        code="too_large", variant="workbook", name=name, size=describe_size(unzipped),
+                        limit=describe_size(MAX_UNZIPPED_BYTES))
 
 
 class CellCounter:

@@ -73,15 +73,16 @@ def _checked_file(path: str, max_bytes=None) -> int:
     """The file's size in bytes, or a DataError for a missing, empty or too large file or a folder."""
     name = os.path.basename(path)
     if not os.path.exists(path):
-        raise DataError(f"There is no file at {path}; check the name and folder.")
+        raise DataError(f"There is no file at {path}; check the name and folder.", code="missing_file", path=path)
     if os.path.isdir(path):
-        raise DataError(f"{path} is a folder, not a file; pick the CSV or Excel file inside it.")
+        raise DataError(f"{path} is a folder, not a file; pick the CSV or Excel file inside it.", code="not_a_file", path=path)
     size = os.path.getsize(path)
     if size == 0:
-        raise DataError(f"The file {name} is empty; export the table again.")
+        raise DataError(f"The file {name} is empty; export the table again.", code="empty_file", name=name)
     if max_bytes and size > max_bytes:
         raise DataError(f"The file {name} is {describe_size(size)}, over the {describe_size(max_bytes)} limit; "
-                        "upload a smaller file or a sample of the rows.")
+                        "upload a smaller file or a sample of the rows.", code="too_large", variant="file", name=name,
+                        size=describe_size(size), limit=describe_size(max_bytes))
     return size
 
 
@@ -125,7 +126,7 @@ def _read(path: str, size: int, encoding, delimiter, has_header) -> Table:
     samples = _byte_samples(path, size)
     head = samples[0]
     if head.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
-        raise DataError(f"{name} is an old-style Excel .xls file; save it as .xlsx or CSV and upload that.")
+        raise DataError(f"{name} is an old-style Excel .xls file; save it as .xlsx or CSV and upload that.", code="old_excel", name=name)
     check_file_kind(path)
     if head.startswith(b"PK\x03\x04") and not _is_workbook(path):
         return _read_zipped(path, encoding, delimiter, has_header)
@@ -141,13 +142,14 @@ def _read(path: str, size: int, encoding, delimiter, has_header) -> Table:
     except _BadBytes:  # bytes past the samples do not fit the encoding
         samples = _scan_samples(path)
         if not guessed:
-            raise DataError(_wrong_encoding(encoding, samples)) from None
+            raise _wrong_encoding(encoding, samples) from None
         encoding = _detect_encoding(samples, name)
         try:
             table = _read_text(path, encoding, head, delimiter, has_header, suffix)
         except _BadBytes:
             raise DataError(f"{name} mixes text encodings (its rows do not all decode as {encoding}); "
-                            "open it in a spreadsheet program and save it again as UTF-8.") from None
+                            "open it in a spreadsheet program and save it again as UTF-8.", code="mixed_encodings", name=name,
+                            encoding=encoding) from None
     if guessed and (not encoding.startswith("utf-") or "+" in encoding):
         table.notes.insert(0, encoding_note(encoding))
     return table
@@ -172,12 +174,15 @@ def _read_zipped(path: str, encoding, delimiter, has_header) -> Table:
         if len(members) != 1:
             inside = (f"holding {len(members)} tables ({', '.join(os.path.basename(m.filename) for m in members[:5])})"
                       if members else "with no CSV, TSV, Excel or JSON file inside")
-            raise DataError(f"{name} is a zip archive {inside}; unzip it and upload the table to train on.")
+            raise DataError(f"{name} is a zip archive {inside}; unzip it and upload the table to train on.",
+                            code="zip_archive", name=name, tables=[os.path.basename(m.filename) for m in members])
         member = members[0]
         if member.file_size > limits.MAX_UNZIPPED_BYTES:
             raise DataError(f"{os.path.basename(member.filename)} in {name} unzips to {describe_size(member.file_size)}, "
                             f"more than the {describe_size(limits.MAX_UNZIPPED_BYTES)} the studio reads; "
-                            "use a sample of the rows.", code="too_large")
+                            "use a sample of the rows.", code="too_large", variant="unzipped",
+                            name=os.path.basename(member.filename), size=describe_size(member.file_size),
+                            limit=describe_size(limits.MAX_UNZIPPED_BYTES))
         with tempfile.TemporaryDirectory(prefix="studio-unzip-") as folder:
             inner = os.path.join(folder, os.path.basename(member.filename))
             with z.open(member) as source, open(inner, "wb") as target:
@@ -185,7 +190,8 @@ def _read_zipped(path: str, encoding, delimiter, has_header) -> Table:
             size = _checked_file(inner)
             with open(inner, "rb") as f:
                 if f.read(4) == b"PK\x03\x04" and not _is_workbook(inner):
-                    raise DataError(f"{name} holds another zip archive; unzip both and upload the table inside.")
+                    raise DataError(f"{name} holds another zip archive; unzip both and upload the table inside.",
+                                    code="zip_archive", variant="nested", name=name)
             table = _read(inner, size, encoding, delimiter, has_header)
     table.path = path
     table.notes.insert(0, f"Read {os.path.basename(member.filename)} from inside the zip archive {name}.")
@@ -249,7 +255,7 @@ def _detect_encoding(samples: list[bytes], name="The file") -> str:
     encoding = _guess_legacy(samples)
     if encoding is None or (b"\x00" in head and not encoding.startswith("utf-")):
         raise DataError(f"{name} is not a text table (it holds binary data); "
-                        "upload a CSV, TSV, Excel (.xlsx) or JSON lines file.")
+                        "upload a CSV, TSV, Excel (.xlsx) or JSON lines file.", code="binary_file", name=name)
     return encoding
 
 
@@ -337,19 +343,22 @@ def _checked_encoding(encoding: str, samples: list[bytes]) -> str:
     try:
         encoding = _codec_name(encoding)
     except LookupError:
-        raise DataError(f"'{encoding}' is not an encoding name Python knows; try utf-8, cp1252 or gb18030.") from None
+        raise DataError(f"'{encoding}' is not an encoding name Python knows; try utf-8, cp1252 or gb18030.",
+                        code="unknown_encoding", encoding=encoding) from None
     if not all(_decodes(s, encoding) for s in samples[:1 if encoding.startswith("utf-16") else None]):
-        raise DataError(_wrong_encoding(encoding, samples))
+        raise _wrong_encoding(encoding, samples)
     return encoding
 
 
-def _wrong_encoding(encoding: str, samples: list[bytes]) -> str:
+def _wrong_encoding(encoding: str, samples: list[bytes]) -> DataError:
     shown = "UTF-8" if encoding.startswith("utf-8") else encoding
     try:
         actual = _detect_encoding(samples)
     except DataError:
-        return f"The file is not {shown} text; check that it is a CSV or text export."
-    return f"The file is not {shown}; it decodes as {actual} - re-save it as UTF-8 or pick {actual} as the encoding."
+        return DataError(f"The file is not {shown} text; check that it is a CSV or text export.",
+                         code="wrong_encoding", variant="not_text", encoding=shown)
+    return DataError(f"The file is not {shown}; it decodes as {actual} - re-save it as UTF-8 or pick {actual} as the "
+                     "encoding.", code="wrong_encoding", encoding=shown, actual=actual)
 
 
 def encoding_note(encoding: str) -> str:
@@ -435,12 +444,14 @@ def _read_delimited(path, encoding, head_text, delimiter, has_header, suffix) ->
     if delimiter:
         delimiter = DELIMITER_WORDS.get(str(delimiter).lower(), delimiter)
         if len(delimiter) != 1:
-            raise DataError(f"The delimiter must be one character such as , ; | or tab, not {delimiter!r}.")
+            raise DataError(f"The delimiter must be one character such as , ; | or tab, not {delimiter!r}.",
+                            code="bad_delimiter", delimiter=delimiter)
     else:
         delimiter = _sniff_delimiter(head_text, suffix)
     rows = _sample_rows(head_text, delimiter)
     if not rows:
-        raise DataError(f"{os.path.basename(path)} holds no rows of data; export the table again.")
+        raise DataError(f"{os.path.basename(path)} holds no rows of data; export the table again.", code="no_rows",
+                        name=os.path.basename(path))
     limits.check_text_shape(path, encoding, delimiter)
     notes = []
     width = max(len(r) for r in rows)
@@ -520,13 +531,17 @@ def _parse(path, encoding, delimiter, quoting, width) -> pd.DataFrame:
                 names += [f"column_{i + 1}" for i in range(len(names), int(wider.group(1)))]
             elif quote:
                 raise _OpenQuote(f"A quote mark opened near line {int(quote.group(1)) + 1} is never closed; "
-                                "fix that row or export the file again from your spreadsheet program.") from None
+                                "fix that row or export the file again from your spreadsheet program.", code="open_quote",
+                                 line=int(quote.group(1)) + 1) from None
             else:
                 raise DataError(f"The file could not be read as a {DELIMITERS.get(delimiter, repr(delimiter))}-"
-                                f"separated table ({str(e).strip()}); check that it is a plain CSV export.") from None
+                                f"separated table ({str(e).strip()}); check that it is a plain CSV export.", code="unparsable",
+                                delimiter=delimiter, reason=str(e).strip()) from None
         except pd.errors.EmptyDataError:
-            raise DataError(f"{os.path.basename(path)} holds no rows of data; export the table again.") from None
-    raise DataError("Rows of the file have wildly different numbers of fields; check the delimiter.")
+            raise DataError(f"{os.path.basename(path)} holds no rows of data; export the table again.",
+                            code="no_rows", name=os.path.basename(path)) from None
+    raise DataError("Rows of the file have wildly different numbers of fields; check the delimiter.",
+                    code="ragged_rows")
 
 
 def _quotes_swallowed(frame: pd.DataFrame) -> bool:
@@ -541,7 +556,8 @@ def _take_header(frame: pd.DataFrame, has_header: bool):
     else:
         header = [None] * frame.shape[1]
     if not len(frame):
-        raise DataError("The file has column names but no rows of data; add rows or check the export.")
+        raise DataError("The file has column names but no rows of data; add rows or check the export.", code="no_rows",
+                        variant="header_only")
     frame.columns = _unique_names([h or f"column_{i + 1}" for i, h in enumerate(header)])
     return frame, header
 
@@ -632,7 +648,8 @@ def _read_xlsx(path, has_header) -> Table:
     raw = raw.dropna(axis=1, how="all")
     raw.columns = range(raw.shape[1])
     if raw.empty:
-        raise DataError(f"The first sheet of {name} ('{sheet_names[0]}') is empty; put the table on the first sheet.")
+        raise DataError(f"The first sheet of {name} ('{sheet_names[0]}') is empty; put the table on the first sheet.",
+                        code="empty_sheet", name=name, sheet=sheet_names[0])
     if len(sheet_names) > 1:
         notes.append(f"The workbook has {len(sheet_names)} sheets; only the first, '{sheet_names[0]}', was read.")
     return _finish_table(raw.astype(object), path, None, None, has_header, notes)
@@ -640,7 +657,8 @@ def _read_xlsx(path, has_header) -> Table:
 
 def _damaged_workbook(name: str, e: Exception) -> DataError:
     return DataError(f"The Excel file {name} is damaged or incomplete ({type(e).__name__}); "
-                     "open it in Excel and save it again, or export it as CSV.")
+                     "open it in Excel and save it again, or export it as CSV.", code="damaged_file", name=name,
+                     error=type(e).__name__)
 
 
 # A formula cell with no stored result: <c r="B2"><f>A2*2</f></c> (programs that write workbooks often leave it out)
@@ -718,7 +736,8 @@ def _check_formulas(raw: pd.DataFrame, uncomputed: Counter, name: str) -> list[s
             column = f"'{heading.iloc[0]}'" if len(heading) else f"{_column_letters(j)}"
             raise DataError(f"The column {column} of {name} holds formulas whose results were never calculated (the "
                             "file was written by a program, not saved by a spreadsheet); open it in Excel or "
-                            "LibreOffice and save it again, or export it as CSV.", code="uncomputed_formulas")
+                            "LibreOffice and save it again, or export it as CSV.", code="uncomputed_formulas",
+                            column=column, name=name)
     total = sum(uncomputed.values())
     if total:
         return [f"{total:,} formula cells have no calculated result stored in the file and were read as empty; "
@@ -748,7 +767,8 @@ def _read_json(path, encoding) -> Table:
     for i, record in enumerate(records, 1):
         if not isinstance(record, dict):
             raise DataError(f"Record {i:,} of {name} is not a JSON object with named fields ({type(record).__name__}); "
-                            "give one object per row, such as {\"text\": \"...\", \"label\": \"...\"}.")
+                            "give one object per row, such as {\"text\": \"...\", \"label\": \"...\"}.", code="invalid_json",
+                            variant="record", name=name, record=i)
         flat = _flatten(record)
         columns.update(dict.fromkeys(flat))
         if len(columns) > limits.MAX_COLUMNS:
@@ -757,7 +777,7 @@ def _read_json(path, encoding) -> Table:
             raise limits.too_many_cells(name, i, len(columns))
         rows.append(flat)
     if not rows or not columns:
-        raise DataError(f"{name} holds no rows of data; export the table again.")
+        raise DataError(f"{name} holds no rows of data; export the table again.", code="no_rows", name=name)
     frame = pd.DataFrame.from_records(rows, columns=list(columns)).astype(object)
     frame = frame.where(frame.notna(), None)
     frame.columns = [str(c) for c in frame.columns]
@@ -785,12 +805,13 @@ def _json_records(text: str, name: str) -> tuple[list, str | None]:
                 if whole is not None:
                     return whole
                 raise DataError(f"{name} is not valid JSON lines (one JSON object per line): line {number:,} does not "
-                                f"parse ({e.msg}); fix that line or save the table as CSV.") from None
+                                f"parse ({e.msg}); fix that line or save the table as CSV.", code="invalid_json",
+                                variant="lines", name=name, line=number) from None
         return records, None
     whole = _whole_json(text)
     if whole is None:
         raise DataError(f"{name} is not valid JSON; check the file (a missing comma or bracket) or save the table "
-                        "as CSV.")
+                        "as CSV.", code="invalid_json", name=name)
     return whole
 
 

@@ -53,21 +53,25 @@ def partition_by_split(examples: Examples, split_values: list) -> dict[str, Exam
     """{"train", "validation", "test"} from one value per example naming its split (train, val, dev, eval, test...)."""
     if len(split_values) != len(examples):
         raise DataError(f"The split column has {len(split_values):,} values for {len(examples):,} rows; "
-                        "give one split value per row.")
+                        "give one split value per row.", code="split_count",
+                        values=len(split_values), rows=len(examples))
     kinds = [SPLIT_NAMES.get(str(v).strip().lower()) for v in split_values]
     unknown = sorted({str(v) for v, k in zip(split_values, kinds) if k is None})
     if unknown:
-        raise DataError(f"The split column holds {quoted(unknown)}; use train, validation (or val, dev) or test.")
+        raise DataError(f"The split column holds {quoted(unknown)}; use train, validation (or val, dev) or test.",
+                        code="unknown_split", values=unknown)
     part = {k: examples.take([i for i, kind in enumerate(kinds) if kind == k]) for k in SPLIT_NAMES.values()}
     if not len(part["train"]):
-        raise DataError("No row of the split column says train; mark the rows to learn from as train.")
+        raise DataError("No row of the split column says train; mark the rows to learn from as train.",
+                        code="no_train_split")
     return part
 
 
 def split_values_of(table: Table, column: str, examples: Examples) -> list:
     """The split column's value for each example (examples skip rows without text or label)."""
     if column not in table.frame.columns:
-        raise DataError(f"There is no column called {column!r} to split by; the columns are {list_columns(table.frame)}.")
+        raise DataError(f"There is no column called {column!r} to split by; the columns are {list_columns(table.frame)}.",
+                        code="no_split_column", column=column, columns=[str(c) for c in table.frame.columns])
     return table.frame[column].iloc[examples.rows].tolist()
 
 
@@ -84,10 +88,10 @@ def make_splits(examples: Examples, validation: Examples | None = None, test: Ex
             test, source["test"] = part["test"], "from the split column"
     everything = train.labels + (validation.labels if validation else []) + (test.labels if test else [])
     if not everything:
-        raise DataError("There are no examples with both a text and a label to train on; check the columns.")
+        raise DataError("There are no examples with both a text and a label to train on; check the columns.", code="no_examples")
     if len(set(everything)) < 2:
         raise DataError(f'Training needs at least two labels, but every example is labelled "{everything[0]}"; '
-                        "add examples of another class.")
+                        "add examples of another class.", code="single_class", label=everything[0])
     stratified, carved = True, []
     if test is None:
         train, test, ok = _carve(train, test_fraction, seed)
@@ -100,7 +104,8 @@ def make_splits(examples: Examples, validation: Examples | None = None, test: Ex
     unseen = sort_labels(set(validation.labels + test.labels) - set(labels))
     if unseen:
         raise DataError(f"The labels {quoted(unseen)} appear in validation or test data but never in training; "
-                        "add training examples for them or remove those rows.")
+                        "add training examples for them or remove those rows.",
+                        code="unseen_labels", labels=unseen)
     how = "stratified" if stratified else "random"
     if carved == ["test", "validation"]:
         shares = f"{100 * (1 - val_fraction - test_fraction):.0f}/{100 * val_fraction:.0f}/{100 * test_fraction:.0f}"

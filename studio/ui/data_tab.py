@@ -59,7 +59,7 @@ def analyse(path: str | None, text_column: str | None = None, label_column: str 
     try:
         table = data.read_table(path, encoding=encoding or None)
     except data.DataError as err:
-        view["findings"] = [_finding("error", getattr(err, "code", None) or "unreadable", str(err))]
+        view["findings"] = [_finding("error", getattr(err, "code", None) or "unreadable", str(err), err.details)]
         return view
     except LookupError:
         view["findings"] = [_finding("error", "unreadable", f"Python does not know the encoding {encoding!r}; "
@@ -98,6 +98,8 @@ def analyse(path: str | None, text_column: str | None = None, label_column: str 
     view["label_names"] = {k: v for k, v in view["label_names"].items() if k in view["label_counts"] and v}
     if not report.has_errors:
         view["split"], view["split_sizes"], view["split_error"] = _split(view)
+        view["split_problem"] = view["split_error"] and _split_problem(view["split_error"])
+        view["split_error"] = view["split_error"] and str(view["split_error"])
     return view
 
 
@@ -125,7 +127,7 @@ def _preview(frame: pd.DataFrame, text_column: str | None, label_column: str | N
 
 
 def _split(view: dict):
-    """(description, [train, validation, test] sizes, error) of the split training will use."""
+    """(description, [train, validation, test] sizes, error: a DataError or a sentence) of the split training uses."""
     config = RunConfig(data=DataConfig(
         train_file=view["path"], text_column=view["text_column"], label_column=view["label_column"],
         validation_file=view["validation_path"] or None, test_file=view["test_path"] or None,
@@ -134,7 +136,7 @@ def _split(view: dict):
     try:
         splits = prepare_splits(config)
     except data.DataError as err:
-        return None, None, str(err)
+        return None, None, err
     except Exception as err:  # an odd file the core did not foresee: training would fail the same way
         return None, None, f"The data cannot be split for training ({type(err).__name__}: {str(err)[:200]})."
     return splits.description, [len(splits.train), len(splits.validation), len(splits.test)], None
@@ -145,6 +147,18 @@ def _tokenizer_or_none(model_name: str | None):
         return cached_tokenizer(model_name or models.DEFAULT_MODEL)
     except models.ModelError:
         return None  # the Model tab says why; the doctor still checks everything else
+
+
+def _split_problem(error) -> dict:
+    """The split's error as a finding (code and values for the page's language), from a DataError or a sentence."""
+    if isinstance(error, data.DataError):
+        return _finding("error", error.code or "unreadable", str(error), error.details)
+    return _finding("error", "split", str(error))
+
+
+def split_error_text(view: dict, lang: str) -> str:
+    problem = view.get("split_problem")
+    return finding_text(problem, lang) if problem else view["split_error"]
 
 
 def _finding(severity: str, code: str, message: str, details: dict | None = None) -> dict:
@@ -224,7 +238,7 @@ def split_markdown(view: dict | None, lang: str) -> str:
     if not view or not view["rows"]:
         return ""
     if view["split_error"]:
-        return f"⛔ {view['split_error']}"
+        return f"⛔ {split_error_text(view, lang)}"
     if view["split"]:
         split = view["split"]
         if lang != "en" and view.get("split_sizes"):

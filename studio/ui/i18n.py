@@ -735,6 +735,161 @@ FINDINGS_ZH = {
 }
 
 
+# The findings added since (labels that mean "no label", invisible characters), from their details.
+FINDINGS_ZH.update({
+    "missing_labels": "{rows:,} 行的标签是{values}，表示没有标签，这些行将被跳过——如果它们应该计入，请补上标签。",
+    "invisible_characters": "{count} 个标签含有不可见字符（{labels}）；这些字符已被删除，每个标签按它看上去的样子计数。",
+    "unreadable": "无法读取该文件；请确认它是 CSV、TSV、Excel（.xlsx）或 JSON lines 文件。",
+})
+NO_EXAMPLES_ZH = "没有哪一行同时在“{text}”列有文本、在“{label}”列有标签；请检查选的列是否正确。"
+
+# The data layer's errors (DataError.code, with its details) in Chinese; a dict holds one sentence per `variant`.
+ERRORS_ZH = {
+    "missing_file": "找不到文件 {path}；请检查文件名和文件夹。",
+    "not_a_file": "{path} 是文件夹而不是文件；请选择其中的 CSV 或 Excel 文件。",
+    "empty_file": "文件 {name} 是空的；请重新导出表格。",
+    "too_large": {
+        "file": "文件 {name} 大小为 {size}，超过了 {limit} 的上限；请上传更小的文件，或只上传部分行。",
+        "unzipped": "{name} 解压后为 {size}，超过了工作室能读取的 {limit}；请只使用部分行。",
+        "columns": "{name} 在第 {columns:,} 列仍有单元格，超出了表格最多 {limit:,} 列的限制；请只保留文本列和标签列后重新保存。",
+        "row_fields": "{name} 的第 {row:,} 行有 {columns:,} 个字段，超出了表格最多 {limit:,} 列的限制；请检查该行（或分隔符）后重新导出表格。",
+        "cells": "{name} 有 {rows:,} 行 × {columns:,} 列，超过了工作室能读取的 {limit:,} 个单元格；请只保留文本列和标签列，或只使用部分行。",
+        "line": "{name} 中有一行长达 {size}，超过了每行 {limit} 的上限；请检查是否缺少换行符，然后重新导出表格。",
+        "field": "{name} 无法作为表格读取（有一个字段超过 {limit}）；请检查其中的引号后重新导出。",
+        "workbook": "{name} 解压后为 {size}，超过了工作簿 {limit} 的上限；请只保留文本列和标签列，或另存为 CSV。",
+    },
+    "file_kind": "{name} 不是工作室能读取的文件类型（{suffix}）；请上传 CSV、TSV、TXT、Excel（.xlsx）、JSON 或 JSON lines 文件，"
+                 "或装有其中一个文件的 zip 压缩包。",
+    "old_excel": "{name} 是旧版 Excel .xls 文件；请另存为 .xlsx 或 CSV 后上传。",
+    "zip_archive": {"": "{name} 压缩包里的表格不是恰好一个（{tables}）；请解压后上传要训练的那个表格。",
+                    "nested": "{name} 里还装着另一个压缩包；请把两层都解压，然后上传里面的表格。"},
+    "binary_file": "{name} 不是文本表格（其中是二进制数据）；请上传 CSV、TSV、Excel（.xlsx）或 JSON lines 文件。",
+    "wrong_encoding": {"": "文件不是 {encoding} 编码，它可以按 {actual} 解码——请把它另存为 UTF-8，或选择 {actual} 作为编码。",
+                       "not_text": "文件不是 {encoding} 文本；请确认它是 CSV 或文本导出文件。"},
+    "mixed_encodings": "{name} 混用了多种文本编码（并非每一行都能按 {encoding} 解码）；请用电子表格程序打开，另存为 UTF-8。",
+    "unknown_encoding": "“{encoding}”不是 Python 认识的编码名称；请试试 utf-8、cp1252 或 gb18030。",
+    "bad_delimiter": "分隔符必须是单个字符，例如 , ; | 或制表符，而不是“{delimiter}”。",
+    "no_rows": {"": "{name} 中没有数据行；请重新导出表格。",
+                "header_only": "文件只有列名，没有数据行；请添加数据行或检查导出设置。"},
+    "open_quote": "第 {line} 行附近的引号没有闭合；请修正该行，或从电子表格程序重新导出文件。",
+    "unparsable": "文件无法按分隔符“{delimiter}”读取为表格；请确认它是普通的 CSV 导出文件。",
+    "ragged_rows": "文件各行的字段数相差悬殊；请检查分隔符。",
+    "damaged_file": "Excel 文件 {name} 已损坏或不完整（{error}）；请在 Excel 中打开后重新保存，或导出为 CSV。",
+    "invalid_json": {"": "{name} 不是有效的 JSON；请检查文件（是否缺少逗号或括号），或把表格另存为 CSV。",
+                     "lines": "{name} 不是有效的 JSON lines（每行一个 JSON 对象）：第 {line:,} 行无法解析；请修正该行，或把表格另存为 CSV。",
+                     "record": "{name} 的第 {record:,} 条记录不是带字段名的 JSON 对象；请每行给出一个对象，例如 "
+                               "{{\"text\": \"...\", \"label\": \"...\"}}。"},
+    "empty_sheet": "{name} 的第一个工作表（“{sheet}”）是空的；请把表格放在第一个工作表上。",
+    "uncomputed_formulas": "{name} 的 {column} 列中的公式从未计算出结果（文件由程序生成，而不是用电子表格保存的）；"
+                           "请在 Excel 或 LibreOffice 中打开后重新保存，或导出为 CSV。",
+    "no_text_column": {"": "在{columns}中没有哪一列像是自由文本；请自己选择文本列。",
+                       "missing": "没有名为“{column}”的列；现有的列是{columns}。",
+                       "none_chosen": "请选择包含文本的列。"},
+    "no_label_column": {"": "在{columns}中没有哪一列像是标签（在多行中重复出现的短值）；请自己选择标签列。",
+                        "missing": "没有名为“{column}”的列；现有的列是{columns}。",
+                        "one_column": "表格只有一列（{columns}）；需要一列文本和一列标签——请检查分隔符，或补上标签。"},
+    "no_split_column": "没有名为“{column}”的列可用来划分数据；现有的列是{columns}。",
+    "same_column": {"": "列“{column}”同时被选作文本和标签；请为其中之一另选一列。",
+                    "twice": "列“{column}”被两次选作文本；每个文本列只需选一次。"},
+    "unknown_label": "标签{labels}被起了名称，但“{column}”中没有这个标签（其中的标签是{present}）；请检查拼写，或删除这个名称。",
+    "duplicate_label_name": "标签{labels}都会被叫作“{name}”；请给每个标签起一个自己的名称（未命名的标签保留原名）。",
+    "split_count": "划分列有 {values:,} 个值，而数据有 {rows:,} 行；请每行给出一个划分值。",
+    "unknown_split": "划分列中有{values}；请使用 train、validation（或 val、dev）或 test。",
+    "no_train_split": "划分列中没有任何一行是 train；请把用来学习的行标为 train。",
+    "no_examples": "没有同时带有文本和标签的样本可供训练；请检查所选的列。",
+    "single_class": "训练至少需要两个标签，但每个样本的标签都是“{label}”；请添加其他类别的样本。",
+    "unseen_labels": "标签{labels}出现在验证或测试数据中，却从未出现在训练数据中；请为它们添加训练样本，或删除这些行。",
+    "nothing_left": "只有 {rows:,} 行可用，没有剩下的行可作{split}集；请添加数据（每个标签十行以上），或提供单独的{split}文件。",
+}
+
+# RunConfig.validate's refusals (ConfigError.code, with its details) in Chinese.
+CONFIG_ZH = {
+    "no_train_file": "请先选择训练文件。",
+    "method": "训练方法必须是 {methods} 之一，而不是“{method}”。",
+    "lora_rank": "LoRA 秩至少为 1（8 是不错的起点）。",
+    "freeze_layers": "冻结的层数不能为负数。",
+    "learning_rate": "学习率 {value} 超出范围；试试 1e-4。",
+    "epochs": "至少要训练一个轮次的一部分（轮数必须大于 0）。",
+    "batch_size": "批大小至少为 1。",
+    "max_length": "最大长度 {value} 超出范围；请在 8 到 8192 个词元之间选择。",
+    "warmup": "预热必须是训练过程中 0 到 1 之间的比例，例如 0.06。",
+    "devices": "至少要在 1 个设备上训练（设备数必须为 1 或更多）。",
+    "patience": "早停的耐心值不能为负数（0 表示关闭早停）。",
+    "seed": "随机种子必须是 0 到 4294967295 之间的整数。",
+    "split_shares": "验证集和测试集各自的比例都必须在数据的 0 到 0.5 之间。",
+    "max_rows": "行数上限低于 10 就没有可学习的数据了；请调高行数上限。",
+    "no_text_columns": "请至少选择一个文本列，或不指定文本列，让系统自动检测。",
+    "unnamed_text_column": "文本列需要有名称；请从列表中选择列。",
+    "text_column_twice": "列“{column}”被两次选作文本；每个文本列只需选一次。",
+    "same_column": "列“{column}”同时被选作文本和标签；请为其中之一另选一列。",
+    "label_names_shape": "标签名称要以“标签：名称”成对给出，例如 {{\"1\": \"World\"}}。",
+    "empty_label_name": "请给标签“{label}”起个名称，或者不填，保留“{label}”。",
+    "duplicate_label_name": "标签{labels}都被命名为“{name}”；请给每个标签起一个自己的名称。",
+}
+
+# A model that cannot be used (ModelError.code, with its details) in Chinese.
+MODEL_ERRORS_ZH = {
+    "no_config": "{source} 不是模型文件夹：其中没有 config.json。请选择 save_pretrained 写出的文件夹。",
+    "pickle_weights": "{source} 只有 pickle 权重（.bin），加载时可能执行代码；工作室只加载 safetensors 权重。"
+                      "请用 save_pretrained(safe_serialization=True) 转换。",
+    "no_weights": "{source} 中没有模型权重（没有 .safetensors 文件）。",
+    "no_safetensors": "{name} 没有提供 safetensors 权重；pickle 权重可能执行代码，所以工作室只加载 safetensors。请换一个模型。",
+    "unreachable": "无法加载 {name}：它既不是本机上的模型文件夹，也无法从模型中心获取（是否离线？）。"
+                   "请使用内置的 {default} 或本地文件夹。",
+    "load_failed": "无法加载 {name}：{reason}。",
+    "no_embeddings": "找不到 {kind} 的嵌入层；请对这个模型使用全量微调或 LoRA。",
+    "no_layers": "找不到 {kind} 的各层；请对这个模型使用全量微调或 LoRA。",
+    "unknown_method": "未知的训练方法“{method}”；请选择 full、freeze 或 lora。",
+}
+
+SPLITS_ZH = {"validation": "验证", "test": "测试", "train": "训练"}
+
+
+def _zh_values(details: dict) -> dict:
+    """Details ready for a Chinese sentence: lists as “a”、“b”, a tab as 制表符, a split by its Chinese name."""
+    values = {}
+    for key, value in details.items():
+        if isinstance(value, (list, tuple)):
+            shown = "、".join(f"“{x}”" for x in list(value)[:10])
+            value = shown + (f" 等 {len(value)} 个" if len(value) > 10 else "")
+        elif key == "delimiter" and value == "\t":
+            value = "制表符"
+        elif key == "split":
+            value = SPLITS_ZH.get(value, value)
+        values[key] = value
+    return values
+
+
+def _zh_template(table: dict, code, details: dict) -> str | None:
+    template = table.get(code)
+    if isinstance(template, dict):
+        template = template.get(details.get("variant", ""))
+    return template
+
+
+def coded_text(table: dict, code, details: dict | None, english: str, lang: str) -> str:
+    """The Chinese sentence for `code` filled from `details`, or the `english` one where there is none."""
+    if normalize(lang) != "zh-CN":
+        return english
+    details = dict(details or {})
+    template = _zh_template(table, code, details)
+    if template is None:
+        return english
+    try:
+        return template.format(**_zh_values(details))
+    except (KeyError, ValueError, IndexError):
+        return english
+
+
+def error_text(err: Exception, lang: str) -> str:
+    """A DataError, ConfigError or ModelError in the page's language (its English sentence where no translation
+    fits)."""
+    from ..config import ConfigError
+    from ..models import ModelError
+    table = CONFIG_ZH if isinstance(err, ConfigError) else MODEL_ERRORS_ZH if isinstance(err, ModelError) else ERRORS_ZH
+    return coded_text(table, getattr(err, "code", None), getattr(err, "details", None), str(err), lang)
+
+
 LANGUAGE_NAMES_ZH = {"English": "英语", "Chinese": "中文", "104 languages": "104 种语言", "100 languages": "100 种语言"}
 
 
@@ -758,12 +913,18 @@ def finding_text(finding: dict, lang: str) -> str:
     """A data-doctor finding in the page's language (the core's own sentence where no translation fits)."""
     if finding["code"] == "read_note":
         return read_note_text(finding["message"], lang)
+    details = finding.get("details") or {}
+    if normalize(lang) == "zh-CN" and (details.get("error") or finding["code"] not in FINDINGS_ZH):
+        # a DataError the doctor passed on: its own code and values
+        code = details.get("error") or finding["code"]
+        if _zh_template(ERRORS_ZH, code, details) is not None:
+            return coded_text(ERRORS_ZH, code, details, finding["message"], lang)
     template = FINDINGS_ZH.get(finding["code"]) if normalize(lang) == "zh-CN" else None
     if template is None:
         return finding["message"]
     d = dict(finding.get("details") or {})
     if finding["code"] == "empty_text" and finding["severity"] == "error":
-        return finding["message"]
+        template = NO_EXAMPLES_ZH
     if finding["code"] == "label_variants":
         d["first"] = " / ".join(map(str, (d.get("groups") or [["?"]])[0]))
     if finding["code"] == "too_few_examples":
@@ -771,6 +932,9 @@ def finding_text(finding: dict, lang: str) -> str:
         d["classes"], d["count"] = "、".join(map(str, classes[:5])), len(classes)
     if finding["code"] == "unknown_tokens":
         d["advice"] = t("model_unknown_cjk" if d.get("cjk") else "model_unknown_other", lang)
+    if finding["code"] in ("missing_labels", "invisible_characters"):
+        d["count"] = len(d.get("labels") or [])
+        d = {**d, **_zh_values({k: d[k] for k in ("values", "labels") if k in d})}
     try:
         return template.format(**d)
     except (KeyError, ValueError, IndexError):

@@ -14,7 +14,7 @@ from ..presets import DEFAULT_PRESET, PRESETS, build_config, default_freeze_laye
 from .context import (Studio, Unavailable, cached_choice, cached_model_config, model_readiness, toast_errors,
                       usable_readers)
 from ..estimate import calibration, estimate_run
-from .i18n import I18N, device_words, duration_text, language_name, plain, t
+from .i18n import I18N, device_words, duration_text, error_text, language_name, plain, t
 
 PRESET_FIELDS = ("learning_rate", "epochs", "batch_size", "patience", "evals_per_epoch")  # what a preset fills in
 LORA_RANKS = [4, 8, 16, 32, 64]
@@ -86,7 +86,7 @@ def model_facts(name: str, lang: str = "en") -> dict:
     except Unavailable as err:
         return {"error": unavailable_text(name, err.availability.state, lang), "state": err.availability.state}
     except models.ModelError as err:
-        return {"error": str(err)}
+        return {"error": error_text(err, lang)}
     return {"error": None, "layers": models.layer_count_of(config), "width": int(getattr(config, "hidden_size", 768)),
             "max_positions": int(getattr(config, "max_position_embeddings", 512) or 512)}
 
@@ -109,7 +109,7 @@ def describe_model(name: str, method: str, freeze_layers: int, lora_r: int, num_
     except Unavailable as err:
         return {"error": unavailable_text(name, err.availability.state, lang)}
     except models.ModelError as err:
-        return {"error": str(err)}
+        return {"error": error_text(err, lang)}
     except Exception as err:  # a model whose layers the studio cannot find, an odd config, ...
         return {"error": f"{name} cannot be used with this method ({type(err).__name__}: {str(err)[:200]})."}
 

@@ -10,7 +10,7 @@ from .. import data, examples
 from ..inference import InferenceError, load_classifier
 from ..runs import list_runs
 from .context import Studio, model_label, toast_errors
-from .i18n import I18N, plain, t
+from .i18n import I18N, error_text, plain, t
 
 EXAMPLE_COUNT = 8
 EXAMPLE_CHARS = 200
@@ -69,7 +69,7 @@ def classify_upload(studio: Studio, run_id: str | None, path: str | None, lang: 
     except InferenceError as err:
         return None, t("play_no_model", lang) if str(err) == "no_model" else f"⛔ {err}"
     except data.DataError as err:
-        return None, f"⛔ {err}"
+        return None, f"⛔ {error_text(err, lang)}"
     except Exception as err:
         return None, t("play_failed", lang, error=f"{type(err).__name__}: {str(err)[:200]}")
     return str(out), t("play_file_done", lang, rows=f"{result['rows']:,}", column=plain(result["text_column"]))

@@ -20,8 +20,10 @@ from ..presets import DEFAULT_PRESET
 from ..presets import build_config as build_run_config
 from ..runs import list_runs
 from .context import Studio, model_readiness, toast_errors
+from .data_tab import split_error_text
 from ..estimate import record_estimate, remaining_seconds
-from .i18n import I18N, STRINGS, device_words, duration_text, finding_text, note_text, plain, plot_words, t
+from .i18n import (I18N, STRINGS, device_words, duration_text, error_text, finding_text, note_text, plain, plot_words,
+                   t)
 from .model_tab import (RunChoices, advice_text, estimate_speed, model_facts, sample_texts,
                         unavailable_text)
 
@@ -112,7 +114,7 @@ def start_training(studio: Studio, view: dict | None, choices: RunChoices, run_n
     if errors:
         return t("start_data_errors", lang, problem=finding_text(errors[0], lang)), None, None
     if view.get("split_error"):
-        return f"⛔ {plain(view['split_error'])}", None, None
+        return f"⛔ {plain(split_error_text(view, lang))}", None, None
     model_name = (choices.model_name or "").strip() or studio.default_model
     choices = choices.replace(model_name=model_name)
     problem = check_numbers(choices, lang) or readiness_problem(studio, view, model_name, lang)
@@ -126,7 +128,7 @@ def start_training(studio: Studio, view: dict | None, choices: RunChoices, run_n
                               device_type=studio.device_type)
         config.validate()
     except ConfigError as err:
-        return f"⛔ {plain(str(err))}", None, None
+        return f"⛔ {plain(error_text(err, lang))}", None, None
     fingerprint = json.dumps(config.to_dict(), sort_keys=True, default=str)
     with studio.start_lock:  # one start at a time per studio: a second click waits here, then finds the first
         earlier = studio.recent_starts.get(fingerprint)
@@ -136,7 +138,7 @@ def start_training(studio: Studio, view: dict | None, choices: RunChoices, run_n
         try:
             run = studio.manager.submit(config)
         except (ConfigError, JobError) as err:
-            return f"⛔ {plain(str(err))}", None, None
+            return f"⛔ {plain(error_text(err, lang))}", None, None
         studio.recent_starts = {fingerprint: (run.id, time.monotonic())}
     record_start_estimate(studio, run, view, choices, facts)
     if busy:
@@ -202,7 +204,7 @@ def restart_run(studio: Studio, run_id: str | None, lang: str) -> tuple[str, str
     try:
         new = studio.manager.restart(run.id)
     except (ConfigError, JobError, KeyError, ValueError, OSError) as err:
-        return f"⛔ {plain(str(err))}", None
+        return f"⛔ {plain(error_text(err, lang))}", None
     return t("restart_started", lang, run=plain(new.id), old=plain(run.id)), new.id
 
 
@@ -213,7 +215,7 @@ def resume_run(studio: Studio, run_id: str | None, lang: str) -> tuple[str, str 
     try:
         run = studio.manager.resume(run_id)
     except (ConfigError, KeyError, ValueError, OSError, RuntimeError) as err:
-        return f"⛔ {plain(str(err))}", None
+        return f"⛔ {plain(error_text(err, lang))}", None
     return t("resume_started", lang, run=plain(run.id)), run.id
 
 
