@@ -238,17 +238,23 @@ def test_resume_continues_a_crashed_run_and_refuses_what_it_cannot(sentiment_csv
     assert "not a run folder" in capsys.readouterr().err
 
 
-def test_ctrl_c_in_the_foreground_keeps_the_best_then_discards(capsys):
+def test_ctrl_c_in_the_foreground_keeps_the_best_then_discards(tmp_path):
+    """train and resume stop through jobs.stop_on_signals: the first Ctrl-C asks for "keep", the second "discard"."""
     import os
     import signal
-    from studio.__main__ import _ctrl_c_stops
-    with _ctrl_c_stops() as should_stop:
+    from studio import jobs
+    from studio.config import DataConfig, RunConfig
+    from studio.runs import Run
+    run = Run.create(tmp_path / "runs", RunConfig(data=DataConfig(train_file="x.csv")))
+    said = []
+    with jobs.stop_on_signals(run.path, say=said.append):
+        should_stop = jobs.StopCheck(run)
         assert should_stop() is None
         os.kill(os.getpid(), signal.SIGINT)
-        assert should_stop() == "keep"
+        assert should_stop() == "keep" and run.stop_requested() == "keep"
         os.kill(os.getpid(), signal.SIGINT)
-        assert should_stop() == "discard"
-    assert "keeping the best model so far" in capsys.readouterr().err
+        assert should_stop() == "discard" and run.stop_requested() == "discard"
+    assert "keeping the best model so far" in said[0] and "without keeping" in said[1]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 

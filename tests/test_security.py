@@ -114,7 +114,7 @@ def test_feedback_is_appended_as_json_lines(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "feedback.jsonl").read_text().splitlines()]
     assert [(r["text"], r["predicted"], r["verdict"], r["correct_label"]) for r in lines] == [
         ("great stuff", "positive", "right", "positive"), ("meh", "positive", "wrong", "negative")]
-    assert all(before <= r["time"] <= time.time() for r in lines)   # when it was given, in seconds
+    assert all(before - 0.001 <= r["time"] <= time.time() + 0.001 for r in lines)   # when, in seconds (to the ms)
     with pytest.raises(feedback.FeedbackError, match="labels"):
         feedback.append(tmp_path, "meh", "positive", "wrong", "<script>", labels=["negative", "positive"])
     with pytest.raises(feedback.FeedbackError, match="right or wrong"):
