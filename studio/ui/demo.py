@@ -10,6 +10,10 @@ visitors together. Beside the page it answers POST /api/v1/classify (studio.ui.r
 
 It publishes nothing of the run's data by default: no example texts unless the owner writes them (--example)
 or asks for a few test texts (--test-examples), and no run id in the title.
+
+The page speaks the visitor's browser language (English or Simplified Chinese, studio.ui.i18n's demo_ keys): the
+browser translates the static words, and a hidden language box, set in the browser on load (no server call),
+tells classify and feedback which language to answer in. The run's name, labels and model card stay as written.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from ..inference import Classifier, InferenceError, load_classifier
 from ..models import ModelError, check_weights
 from ..runs import Run
 from . import rest, serve
+from .i18n import BROWSER_LANGUAGE_JS, DEMO_I18N, I18N, t
 
 CLASSIFY_PER_MINUTE = 30          # per visitor
 CLASSIFY_ALL_PER_MINUTE = 300     # all visitors together: about 3 s of a 2-core CPU a minute for short texts
@@ -80,34 +85,38 @@ class Handlers:
         self.feedback_limit = feedback_limit or security.RateLimit(FEEDBACK_PER_MINUTE, 60, total=FEEDBACK_ALL_PER_MINUTE)
         self.sessions = security.VisitorSessions()   # the page's visitor cookies (serve.DemoGuard hands them out)
 
-    def classify(self, text: str, visitor: str = "local") -> tuple[dict | None, str, dict | None]:
-        """(every label's probability, a sentence, what was classified: kept for the feedback)."""
+    def classify(self, text: str, visitor: str = "local", lang: str = "en") -> tuple[dict | None, str, dict | None]:
+        """(every label's probability, a sentence in `lang`, what was classified: kept for the feedback)."""
         if not self.classify_limit.allow(visitor):
-            return None, (f"Too many requests: this demo answers {self.classify_limit.limit} texts a minute per "
-                          "visitor. Wait a minute and try again."), None
+            return None, t("demo_too_many", lang, limit=self.classify_limit.limit), None
         if not (text or "").strip():
-            return None, "Type some text to classify.", None
+            return None, t("demo_type_text", lang), None
         text = text[:feedback.MAX_TEXT_CHARS]
         try:
             prediction = self.classifier.predict_one(text)
         except InferenceError as err:
-            return None, str(err), None
-        return (dict(prediction.scores), f"**{prediction.label}** ({prediction.confidence:.0%} sure). Was this right?",
-                {"text": text, "label": prediction.label})
+            return None, t("demo_failed", lang, error=err), None
+        scores = dict(prediction.scores)
+        sentence = (t("demo_result", lang, label=prediction.label, confidence=f"{prediction.confidence:.0%}") + " "
+                    + t("demo_guess", lang, n=len(scores), guess=f"{1 / max(1, len(scores)):.0%}"))
+        return scores, sentence, {"text": text, "label": prediction.label}
 
-    def feedback(self, last: dict | None, verdict: str | None, correct: str | None, visitor: str = "local") -> str:
+    def feedback(self, last: dict | None, verdict: str | None, correct: str | None, visitor: str = "local",
+                 lang: str = "en") -> str:
         if not self.feedback_limit.allow(visitor):
-            return "Too many answers from you in a minute; wait a moment and try again."
+            return t("demo_too_many_answers", lang)
         if not last:
-            return "Classify a text first, then say whether the answer was right."
+            return t("demo_classify_first", lang)
         if verdict not in (RIGHT, WRONG):
-            return "Choose whether the answer was right or wrong."
+            return t("demo_choose_verdict", lang)
+        if verdict == WRONG and correct and correct not in self.classifier.labels:
+            return t("demo_not_a_label", lang, label=repr(correct))
         try:
             feedback.append(self.run.path, last["text"], last["label"], "right" if verdict == RIGHT else "wrong",
                             correct, labels=self.classifier.labels)
-        except feedback.FeedbackError as err:
-            return str(err)
-        return "Thank you, your answer was recorded."
+        except feedback.FeedbackError:
+            return t("demo_feedback_full", lang)  # the one refusal left once the checks above passed
+        return t("demo_thanks", lang)
 
 
 def _visitor(request: gr.Request | None, sessions: security.VisitorSessions) -> str:
@@ -125,38 +134,45 @@ def build(run: Run, classifier: Classifier, handlers: Handlers | None = None,
     labels = classifier.labels
     examples = [e.strip()[:EXAMPLE_CHARS] for e in examples or [] if e and e.strip()]
     with gr.Blocks(title=title_of(run), analytics_enabled=False) as blocks:
-        gr.Markdown(f"# {title_of(run)}\nType a text and the model tells you which label fits it best.")
-        notice = gr.Markdown("Creating the public link...", visible=public_requested, elem_id="share-notice")
+        # The run's name as the user wrote it; the rest in the visitor's browser language.
+        name = run.config().name
+        gr.Markdown(f"# {name}" if name else I18N("demo_default_title"), elem_id="demo-title")
+        gr.Markdown(I18N("demo_intro"))
+        notice = gr.Markdown(I18N("demo_creating_link"), visible=public_requested, elem_id="share-notice")
+        lang = gr.Textbox("en", visible=False, max_length=8, elem_id="demo-language")  # set from the browser on load
         with gr.Row():
             with gr.Column(scale=3):
-                text = gr.Textbox(label="Text", lines=4, max_length=feedback.MAX_TEXT_CHARS,
-                                  placeholder="Type or paste a text here")
-                button = gr.Button("Classify", variant="primary")
+                text = gr.Textbox(label=I18N("demo_text"), lines=4, max_length=feedback.MAX_TEXT_CHARS,
+                                  placeholder=I18N("demo_placeholder"))
+                button = gr.Button(I18N("demo_classify"), variant="primary")
                 if examples:
                     picker = gr.Dataset(components=["textbox"], samples=[[e] for e in examples],
-                                        label="Examples (click one)", type="index")
+                                        label=I18N("demo_examples"), type="index")
                     # Runs in the browser only: no server function, so nothing more to call over HTTP.
                     picker.click(None, picker, text, js=f"(i) => {json.dumps(examples)}[i] ?? ''")
             with gr.Column(scale=2):
-                scores = gr.Label(label="Probabilities", num_top_classes=min(len(labels), 10))
-                answer = gr.Markdown()
+                scores = gr.Label(label=I18N("demo_probabilities"), num_top_classes=min(len(labels), 10))
+                answer = gr.Markdown(elem_id="demo-answer")
+                gr.Markdown(I18N("demo_percent_note"))
         with gr.Group():
-            verdict = gr.Radio([RIGHT, WRONG], label="Was this right?")
-            correct = gr.Dropdown(labels, value=None, label="If wrong, the right label (optional)")
-            send = gr.Button("Send feedback", size="sm")
-            thanks = gr.Markdown()
-        with gr.Accordion("About this model", open=True):
+            verdict = gr.Radio([(I18N("demo_right"), RIGHT), (I18N("demo_wrong"), WRONG)], label=I18N("demo_was_right"))
+            correct = gr.Dropdown(labels, value=None, label=I18N("demo_correct"))
+            send = gr.Button(I18N("demo_send"), size="sm")
+            thanks = gr.Markdown(elem_id="demo-thanks")
+        with gr.Accordion(I18N("demo_about"), open=True):
             gr.Markdown(model_card(run), elem_id="model-card")
         last = gr.State(None)
 
-        def classify(text: str, request: gr.Request):
-            return handlers.classify(text, _visitor(request, handlers.sessions))
+        def classify(text: str, lang: str, request: gr.Request):
+            return handlers.classify(text, _visitor(request, handlers.sessions), lang)
 
-        def give_feedback(last: dict | None, verdict: str | None, correct: str | None, request: gr.Request):
-            return handlers.feedback(last, verdict, correct, _visitor(request, handlers.sessions))
+        def give_feedback(last: dict | None, verdict: str | None, correct: str | None, lang: str, request: gr.Request):
+            return handlers.feedback(last, verdict, correct, _visitor(request, handlers.sessions), lang)
 
-        gr.on([button.click, text.submit], classify, text, [scores, answer, last], api_name="classify")
-        send.click(give_feedback, [last, verdict, correct], thanks, api_name="feedback")
+        gr.on([button.click, text.submit], classify, [text, lang], [scores, answer, last], api_name="classify")
+        send.click(give_feedback, [last, verdict, correct, lang], thanks, api_name="feedback")
+        # Runs in the browser only, like the examples' click: no server function is added.
+        blocks.load(None, None, lang, js=BROWSER_LANGUAGE_JS)
     blocks.queue(api_open=False, max_size=64, default_concurrency_limit=1)
     blocks.share_notice = notice  # set once the public link is made or refused (see show_notice)
     blocks.handlers = handlers
@@ -178,6 +194,7 @@ def launch_settings(blocks: gr.Blocks, run: Run, host: str = "127.0.0.1", port: 
     return dict(server_name=host, server_port=port, max_file_size=1, enable_monitoring=False, run_history=False,
                 footer_links=["gradio"], blocked_paths=[str(run.path.parent), str(security.upload_cache_dir())],
                 mcp_server=False, ssr_mode=False, pwa=False, show_error=False, state_session_capacity=1000,
+                i18n=DEMO_I18N,
                 app_kwargs={"middleware": [Middleware(rest.RestGate, api=api), guard]})
 
 

@@ -52,6 +52,41 @@ STRINGS: dict[str, tuple[str, str]] = {
     "share_starting": ("⏳ Starting the demo...", "⏳ 正在启动演示……"),
     "share_pick": ("⛔ Pick a run to share first.", "⛔ 请先选择要分享的训练记录。"),
 
+    # --- the public demo page (studio/ui/demo.py): what a visitor reads ---
+    "demo_default_title": ("# Text classifier", "# 文本分类器"),
+    "demo_intro": ("Type a text and the model tells you which label fits it best.",
+                   "输入一段文本，模型会告诉你哪个标签最符合它。"),
+    "demo_creating_link": ("Creating the public link...", "正在创建公开链接……"),
+    "demo_text": ("Text", "文本"),
+    "demo_placeholder": ("Type or paste a text here", "在这里输入或粘贴文本"),
+    "demo_classify": ("Classify", "分类"),
+    "demo_examples": ("Examples (click one)", "示例（点击一条）"),
+    "demo_probabilities": ("Probabilities", "各标签的概率"),
+    "demo_percent_note": ("The percentage is the model's own probability for each label (all labels add up to 100%); "
+                          "it is not how often the model is right.",
+                          "百分比是模型对每个标签给出的概率（所有标签加起来是 100%），不是模型答对的比例。"),
+    "demo_was_right": ("Was this right?", "结果对吗？"),
+    "demo_right": ("Yes, right", "对，正确"),
+    "demo_wrong": ("No, wrong", "不对，错了"),
+    "demo_correct": ("If wrong, the right label (optional)", "如果错了，正确的标签是（可选）"),
+    "demo_send": ("Send feedback", "提交反馈"),
+    "demo_about": ("About this model", "关于这个模型"),
+    "demo_result": ("**{label}** ({confidence} sure). Was this right?", "**{label}**（把握 {confidence}）。结果对吗？"),
+    "demo_guess": ("With {n} labels, a blind guess would be about {guess}.", "共有 {n} 个标签，盲猜约为 {guess}。"),
+    "demo_too_many": ("Too many requests: this demo answers {limit} texts a minute per visitor. Wait a minute and try "
+                      "again.", "请求太多：这个演示每位访问者每分钟最多回答 {limit} 条文本。请等一分钟再试。"),
+    "demo_type_text": ("Type some text to classify.", "请输入要分类的文本。"),
+    "demo_failed": ("The model could not classify this text: {error}", "模型无法分类这段文本：{error}"),
+    "demo_too_many_answers": ("Too many answers from you in a minute; wait a moment and try again.",
+                              "你一分钟内提交的反馈太多了；请稍等片刻再试。"),
+    "demo_classify_first": ("Classify a text first, then say whether the answer was right.",
+                            "请先分类一段文本，再说明结果是否正确。"),
+    "demo_choose_verdict": ("Choose whether the answer was right or wrong.", "请选择结果是对还是错。"),
+    "demo_not_a_label": ("{label} is not one of this model's labels.", "{label} 不是这个模型的标签。"),
+    "demo_feedback_full": ("This demo has collected as much feedback as it can keep; thank you.",
+                           "这个演示收集的反馈已达上限，无法再保存；谢谢你。"),
+    "demo_thanks": ("Thank you, your answer was recorded.", "谢谢，你的反馈已记录。"),
+
     # --- the demo's examples, compare, export, push, tracking (studio/ui/compare.py, export_controls.py) ---
     "share_examples": ("Examples for visitors (optional, one a line)", "给访问者的示例（可选，每行一条）"),
     "share_examples_info": ("Texts you write here appear on the demo page to click; the page shows nothing of your "
@@ -996,5 +1031,18 @@ async (...values) => {
 """ + _SET_LOCALE + """
     values[values.length - 1] = lang;
     return values;
+}
+"""
+
+# The demo page's own strings only: a public page need not carry the studio's whole table.
+_DEMO_KEYS = [key for key in STRINGS if key.startswith("demo_")]
+DEMO_I18N = gr.I18n(en={k: v for k, v in _static(0).items() if k in _DEMO_KEYS},
+                    **{code: {k: v for k, v in _ZH.items() if k in _DEMO_KEYS} for code in ("zh-CN", "zh")})
+
+# The demo follows the browser's language (it has no switch); set on load into its hidden language box.
+BROWSER_LANGUAGE_JS = """
+() => {
+    const nav = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+    return nav.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
 }
 """

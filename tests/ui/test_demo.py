@@ -1,5 +1,6 @@
 """The public demo: only classify and feedback can be reached, no uploads, offline share says so plainly."""
 import json
+import re
 import shutil
 
 import httpx
@@ -7,7 +8,7 @@ import pytest
 
 from studio import card, feedback, security, sharing
 from studio.runs import Run
-from studio.ui import demo, serve, share_controls
+from studio.ui import demo, i18n, serve, share_controls
 from studio.ui.context import Studio
 
 OFFLINE_SENTENCE = "Could not create a public link (no internet connection or the share tunnel is blocked)"
@@ -230,3 +231,69 @@ def test_rest_is_rate_limited_whatever_address_the_caller_claims(run_dir):
     with TestClient(api, client=("198.51.100.1", 5000)) as other, TestClient(api, client=("198.51.100.2", 5000)) as third:
         assert other.post("/api/v1/classify", json={"texts": ["good", "bad", "meh"]}).status_code == 200
         assert third.post("/api/v1/classify", json={"texts": ["good"]}).status_code == 429   # the cap for all visitors
+
+
+# --- the visitor's language --------------------------------------------------------------------
+CJK = re.compile(r"[\u4e00-\u9fff]")
+SHOWN = ("label", "value", "placeholder", "info", "choices", "samples")
+
+
+def _translated(value) -> bool:
+    """A translation key the browser fills in (gr.I18n), however the config spells it."""
+    if isinstance(value, dict):
+        return value.get("__type__") == "translation_metadata" and value.get("key") in i18n.STRINGS
+    return isinstance(value, str) and value.startswith("__i18n__") and json.loads(value[8:])["key"] in i18n.STRINGS
+
+
+def _strings(value):
+    """Every string a prop shows (choices are [shown, value] pairs: only the shown one)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 2 and isinstance(value[0], (str, dict)) and not isinstance(value[1], (list, tuple)):
+            yield value[0]
+        else:
+            for item in value:
+                yield from _strings(item)
+    elif value not in (None, "", {}) and not isinstance(value, (bool, int, float)):
+        yield value
+
+
+def test_every_word_on_the_demo_page_goes_through_the_translation_table(run_dir):
+    run, classifier = demo.open_run(run_dir)
+    blocks = demo.build(run, classifier, public_requested=True, examples=["Typed by the owner"])
+    config = json.loads(json.dumps(blocks.get_config_file(), default=str))   # as the browser receives it
+    # What the user wrote stays as written: the run's name, its labels, its model card, the owner's examples.
+    own = {f"# {run.config().name}", demo.model_card(run).strip(), "Typed by the owner", *classifier.labels}
+    bypassing = []
+    for component in config["components"]:
+        props = component["props"]
+        if component["type"] in ("state", "form", "row", "column", "group", "blocks") or props.get("visible") is False:
+            continue
+        for prop in SHOWN:
+            for shown in _strings(props.get(prop)):
+                if not _translated(shown) and str(shown).strip() not in own:
+                    bypassing.append((component["type"], prop, shown))
+    assert not bypassing, f"strings on the demo page that bypass i18n.py: {bypassing}"
+    # The page is translated with the demo's own keys, all of them in both languages.
+    keys = set(re.findall(r'translation_metadata\\?", \\?"key\\?": \\?"(\w+)', json.dumps(config)))
+    assert keys and all(k.startswith("demo_") for k in keys), keys
+    assert set(i18n.DEMO_I18N.translations["en"]) == set(i18n.DEMO_I18N.translations["zh-CN"]) >= keys
+
+
+def test_the_handlers_answer_in_the_visitors_language(run_dir, tmp_path):
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    run, classifier = demo.open_run(copy)
+    handlers = demo.Handlers(run, classifier, classify_limit=security.RateLimit(1, 60),
+                             feedback_limit=security.RateLimit(5, 60))
+    scores, answer, last = handlers.classify("great quality", "zh", "zh-CN")
+    assert scores and CJK.search(answer) and f"**{last['label']}**" in answer   # the label stays as named
+    sentences = [answer, handlers.classify("great", "zh", "zh-CN")[1],          # the rate limit
+                 handlers.classify("  ", "other", "zh-CN")[1],
+                 handlers.feedback(None, demo.RIGHT, None, "zh", "zh-CN"),
+                 handlers.feedback(last, "maybe", None, "zh", "zh-CN"),
+                 handlers.feedback(last, demo.WRONG, "no such label", "zh", "zh-CN"),
+                 handlers.feedback(last, demo.RIGHT, None, "zh", "zh-CN")]
+    assert all(CJK.search(s) for s in sentences), sentences
+    assert not re.search(r"[A-Za-z]{4,}", re.sub(r"\*\*\w+\*\*|'no such label'", "", " ".join(sentences))), sentences
+    assert sentences[-1].startswith("谢谢") and feedback.read(copy)[-1]["verdict"] == "right"
+    assert handlers.feedback(last, demo.RIGHT, None, "en", "en").startswith("Thank you")
