@@ -20,7 +20,7 @@ def train_run(tmp_path, data: DataConfig, preset="quick", **model):
 def test_sst2_sample_learns_sentiment(tmp_path):
     train = shared_dataset("sst2", "train.tsv")
     run = train_run(tmp_path, DataConfig(train_file=str(train), test_file=str(shared_dataset("sst2", "dev.tsv")),
-                                         max_rows=1200))
+                                         max_rows=1200), preset=presets.DEFAULT_PRESET)  # what a user gets
     metrics = run.metrics()
     assert metrics["examples"] == 872
     assert metrics["accuracy"] >= 0.75, metrics["summary"]
