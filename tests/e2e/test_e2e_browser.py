@@ -235,6 +235,8 @@ def test_stop_then_start_again_with_the_same_settings(studio_url, browser):
     page.fill("#epochs input", "200")
     page.click("#model-estimate")  # leaving the field commits it
     _text_has(page, "#model-estimate", "200 epochs")
+    page.fill("#patience input", "0")  # no early stop: each run trains until it is stopped
+    page.click("#model-estimate")
     _open_tab(page, "train")
     page.fill("#run-name textarea", "to stop")
     page.click("#train-start")
