@@ -100,6 +100,17 @@ def tiny_run_dir(tmp_path_factory, tiny_model_dir) -> Path:
 FAMILIES = ("bert", "distilbert", "roberta", "xlm-roberta")
 
 
+def write_reviews_csv(path: Path) -> Path:
+    """24 short reviews, two labels, columns `review` and `sentiment`: what the page tests load as a user's file."""
+    import csv
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "sentiment"])
+        writer.writerows((f"{text} {i}", label) for i in range(12) for text, label in
+                         (("great product, works well", "positive"), ("broke after a day, awful", "negative")))
+    return path
+
+
 def build_tiny_model(folder: Path, family: str = "bert", **overrides) -> Path:
     """A 2-layer, 32-wide model of a catalog family, random weights, saved as safetensors with the bundled
     model's tokenizer (any family reads token ids; the tokenizer's kind does not matter here)."""
@@ -182,3 +193,27 @@ def separable_run(tmp_path_factory, separable_model_dir) -> dict:
         hook.remove()
     return {"dir": root / "run", "csv": csv_path, "config": config, "events": events, "report": report,
             "optimizer_lrs": optimizer_lrs}
+
+
+# --- the browser tests (tests/e2e): Debian's Chromium driven by Playwright, whose own browser download fails here
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The browser's path; the test is skipped with a reason when the browser or Playwright is missing."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing; install it with `bash scripts/install_browser.sh`")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=chromium_path, args=FLAGS)
+        yield chromium
+        chromium.close()

@@ -13,33 +13,18 @@ from studio.ui import demo
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def demo_url(tiny_run_dir, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; install it with `bash scripts/install_browser.sh`")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+def demo_url(chromium_path, tiny_run_dir, tmp_path_factory):
     target = tmp_path_factory.mktemp("demo-browser") / tiny_run_dir.name
     shutil.copytree(tiny_run_dir, target)
     blocks = demo.start(demo.parse_args([str(target), "--port", str(sharing.free_port()),
                                          "--example", "I love it"]), say=lambda _: None)
     yield blocks.local_url
     blocks.close(verbose=False)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _wait_for_text(page, selector: str, timeout: int = 30_000) -> str:

@@ -20,19 +20,13 @@ from studio.sharing import free_port
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 TRAINING_TIMEOUT_MS = 150_000
 
 
 @pytest.fixture(scope="module")
-def studio_url(tmp_path_factory, tiny_model_dir):
+def studio_url(chromium_path, tmp_path_factory, tiny_model_dir):
     """`python launch.py` in a subprocess, on a free port, with the tiny model pre-selected."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; install it with `bash scripts/install_browser.sh`")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     port = free_port()
     runs = tmp_path_factory.mktemp("e2e-runs")
     log = open(tmp_path_factory.mktemp("e2e-log") / "studio.log", "w")
@@ -57,15 +51,6 @@ def studio_url(tmp_path_factory, tiny_model_dir):
     server.terminate()
     server.wait(timeout=20)
     log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _open_tab(page, name: str) -> None:

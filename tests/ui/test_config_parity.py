@@ -6,12 +6,12 @@ replaced so that nothing trains.
 """
 from __future__ import annotations
 
-import csv
 from types import SimpleNamespace
 
 import gradio as gr
 import pytest
 
+from conftest import write_reviews_csv
 from studio import __main__ as cli
 from studio import models
 from studio.presets import PRESETS
@@ -102,12 +102,7 @@ def _same(old, new) -> bool:
 @pytest.fixture(scope="module")
 def reviews(tmp_path_factory):
     path = tmp_path_factory.mktemp("parity-data") / "reviews.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["review", "sentiment"])
-        writer.writerows((f"{text} {i}", label) for i in range(12) for text, label in
-                         (("great product, works well", "positive"), ("broke after a day, awful", "negative")))
-    return path
+    return write_reviews_csv(path)
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ A fake manager that trains nothing stands in for the job manager (tests/test_job
 handler's own logic (which method it calls, with what, and what it says) is what is tested here."""
 from __future__ import annotations
 
-import csv
 import threading
 from types import SimpleNamespace
 
 import pytest
 
+from conftest import write_reviews_csv
 from studio.config import DataConfig, RunConfig
 from studio.runs import Run
 from studio.ui import data_tab, evaluate_tab, model_tab, playground_tab, runs_tab, train_tab
@@ -60,12 +60,7 @@ class FakeManager:
 @pytest.fixture
 def reviews(tmp_path):
     path = tmp_path / "reviews.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["review", "sentiment"])
-        writer.writerows((f"{text} {i}", label) for i in range(12) for text, label in
-                         (("great product, works well", "positive"), ("broke after a day, awful", "negative")))
-    return path
+    return write_reviews_csv(path)
 
 
 @pytest.fixture
