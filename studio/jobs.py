@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import runs, training
+from . import runs, tracking, training
 from .config import ConfigError, RunConfig
 from .data import DataError
 from .models import ModelError
@@ -141,13 +141,11 @@ def execute(run: Run, should_stop: Callable[[], Any] = lambda: False,
 def _execute(run: Run, stop: StopCheck, echo, resume: bool) -> dict:
     config = run.config()
     phase = {"sentence": None, "epochs": None}
-    tracker = _tracker(run, config)
+    tracker = tracking.Tracker.for_run(run.path, config)  # a tracking failure is a note, never a stop
 
     def emit(event: dict) -> None:
         event = run.append_event(event)
-        if tracker:
-            with contextlib.suppress(Exception):  # a tracking service that fails never stops training
-                tracker.on_event(event)
+        tracker.on_event(event)
         if echo:
             echo(event)
         if event.get("type") == "started":
@@ -190,9 +188,7 @@ def _execute(run: Run, stop: StopCheck, echo, resume: bool) -> dict:
     finally:
         with contextlib.suppress(OSError):
             (run.path / runs.STOP_FILE).unlink(missing_ok=True)
-        if tracker:
-            with contextlib.suppress(Exception):
-                tracker.close()
+        tracker.close()
 
 
 def _failed(run: Run, emit, message: str, crashed: bool = False) -> dict:
@@ -206,18 +202,6 @@ def _failed(run: Run, emit, message: str, crashed: bool = False) -> dict:
         return run.set_status("failed", message, **extra)
     except OSError:
         return {**run.recorded_status(), "state": "failed", "message": message, **extra}
-
-
-def _tracker(run: Run, config: RunConfig):
-    """The tracking hook of the run (studio.tracking), when that module is present and wants this run."""
-    try:
-        from . import tracking
-    except ImportError:
-        return None
-    try:
-        return tracking.Tracker.for_run(run.path, config)
-    except Exception:
-        return None
 
 
 def _waiting_message(ahead: int) -> str:

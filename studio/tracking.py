@@ -24,6 +24,7 @@ from typing import Any, Callable
 MLFLOW_ENV = "STUDIO_MLFLOW_URI"
 EXPERIMENT = "text-classifier-studio"
 FINAL_EVENTS = ("finished", "failed", "cancelled", "interrupted", "stopped")
+WITH_MODEL = ("finished", "stopped")  # "stopped": stopped by the user, the best model so far tested and saved
 STEP_SCALARS = {"loss": "train/loss", "lr": "train/learning_rate", "samples_per_s": "train/samples_per_s"}
 EVAL_SCALARS = {"loss": "validation/loss", "accuracy": "validation/accuracy", "macro_f1": "validation/macro_f1"}
 TEST_METRICS = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall", "test_loss")
@@ -87,7 +88,7 @@ class TensorBoardWriter:
                 if isinstance(event.get(key), (int, float)):
                     self.writer.add_scalar(tag, event[key], event["step"], walltime=event.get("time"))
             self.writer.flush()
-        elif kind == "finished":
+        elif kind in WITH_MODEL:
             scores = test_scores(run_dir, event)
             for tag, value in scores.items():
                 self.writer.add_scalar(tag, value, self.last_step, walltime=event.get("time"))
@@ -136,7 +137,7 @@ class MlflowWriter:
         elif kind == "eval":
             self._metrics({tag: event[key] for key, tag in EVAL_SCALARS.items()
                            if isinstance(event.get(key), (int, float))}, event["step"], event.get("time"))
-        elif kind == "finished":
+        elif kind in WITH_MODEL:
             self._metrics(test_scores(run_dir, event), self.last_step, event.get("time"))
             if (run_dir / "model").is_dir():
                 self.client.log_artifacts(self.run_id, str(run_dir / "model"), "model")
@@ -188,7 +189,7 @@ class Tracker:
                 backend.on_event(event, self.run_dir)
             except Exception as err:
                 self._failed(name, err)
-        if event.get("type") == "finished":
+        if event.get("type") in WITH_MODEL:
             self.finished = True
         if event.get("type") in FINAL_EVENTS:
             self.close()

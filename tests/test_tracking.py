@@ -98,6 +98,23 @@ def test_a_backend_that_breaks_midway_is_turned_off_with_one_note(tmp_path):
     assert len(said) == 1 and "disk full" in said[0] and tracker.closed
 
 
+@pytest.mark.parametrize("final, finished", [("finished", True), ("stopped", True), ("cancelled", False)])
+def test_a_run_stopped_keeping_its_best_model_is_closed_as_finished(tmp_path, final, finished):
+    class Recorder:
+        def __init__(self):
+            self.seen, self.closed_as = [], None
+
+        def on_event(self, event, run_dir):
+            self.seen.append(event["type"])
+
+        def close(self, finished):
+            self.closed_as = finished
+    backend = Recorder()
+    tracker = tracking.Tracker(tmp_path, {"TensorBoard": backend}, lambda sentence: None)
+    tracker.on_event({"type": final})
+    assert backend.seen == [final] and backend.closed_as is finished and tracker.closed
+
+
 def test_settings_are_flattened_to_plain_values():
     flat = tracking.flat_settings(RunConfig(data=DataConfig(train_file="a.csv")))
     assert flat["data.train_file"] == "a.csv" and flat["train.epochs"] == 5 and flat["data.test_file"] == "null"
