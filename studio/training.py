@@ -475,13 +475,15 @@ def build_model(model: nn.Module, prepared: Prepared, device: torch.device, auto
         head_fit = HeadFit.from_state(saved_head)
         probe.set_head(probe.head_of(model), head_fit.weight, head_fit.bias)
     elif t.warm_start or head_only:
-        head_fit = fit_head(model, prepared, autocast, eval_batch, should_stop)
+        head_fit = fit_head(model, prepared, autocast, eval_batch, should_stop, final=head_only)
     model = models.apply_method(model, m.method, m.freeze_layers, m.lora_r, m.lora_alpha, m.lora_dropout).to(device)
     return model, head_fit, head_only
 
 
-def fit_head(model: nn.Module, prepared: Prepared, autocast, eval_batch: int, should_stop) -> HeadFit:
-    """Logistic regression on the frozen model's sentence vectors, set as the model's head."""
+def fit_head(model: nn.Module, prepared: Prepared, autocast, eval_batch: int, should_stop,
+             final: bool = False) -> HeadFit:
+    """Logistic regression on the frozen model's sentence vectors, set as the model's head; `final` when no
+    fine-tuning follows, so the fit is made to the tighter tolerance of a head that ships."""
     t = prepared.config.train
     t0 = time.perf_counter()
     train_set, val_set = prepared.train, prepared.validation
@@ -494,7 +496,8 @@ def fit_head(model: nn.Module, prepared: Prepared, autocast, eval_batch: int, sh
     val_vectors = None
     if val_set is not None:
         *_, val_vectors = predict_split(model, val_set, eval_batch, autocast, loss_fn, should_stop, capture=head)
-    weight, bias, c, cv = probe.fit_head(vectors, fit_labels, len(prepared.labels), t.seed, balanced=t.class_weights)
+    weight, bias, c, cv = probe.fit_head(vectors, fit_labels, len(prepared.labels), t.seed, balanced=t.class_weights,
+                                         tolerance=probe.FINAL_TOLERANCE if final else probe.TOLERANCE)
     probe.set_head(head, weight, bias)
     return HeadFit(weight, bias, c, cv, time.perf_counter() - t0, vectors, fit_labels, val_vectors)
 
@@ -779,7 +782,8 @@ def keep_best(trainer: Trainer, progress: Progress, head_fit: HeadFit | None, em
             t = trainer.prepared.config.train
             weight, bias, *_ = probe.fit_head(np.concatenate([head_fit.vectors, head_fit.val_vectors]),
                                              np.concatenate([head_fit.labels, val_set.labels.numpy()]),
-                                             len(trainer.prepared.labels), t.seed, balanced=t.class_weights, c=head_fit.c)
+                                             len(trainer.prepared.labels), t.seed, balanced=t.class_weights, c=head_fit.c,
+                                             tolerance=probe.FINAL_TOLERANCE)
             probe.set_head(probe.head_of(trainer.model), weight, bias)
             emit({"type": "note", "message": "Kept the fitted head, fitted again on the training and validation "
                                              "rows together."})

@@ -139,9 +139,21 @@ def separable_csv(path, rows_per_label=20):
     return path
 
 
-def test_head_only_run_is_the_probe_and_loads_with_pipeline(mean_pooled_dir, tmp_path):
+def record_tolerances(monkeypatch) -> list:
+    """The solver tolerance of every logistic-regression fit a run makes (the fits themselves still run)."""
+    seen, real = [], probe.fit_head
+
+    def fit_head(*args, **kwargs):
+        seen.append(kwargs.get("tolerance", probe.TOLERANCE))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(probe, "fit_head", fit_head)
+    return seen
+
+
+def test_head_only_run_is_the_probe_and_loads_with_pipeline(mean_pooled_dir, tmp_path, monkeypatch):
     from transformers import pipeline
     from studio import inference
+    tolerances = record_tolerances(monkeypatch)
     config = RunConfig(data=DataConfig(train_file=str(separable_csv(tmp_path / "d.csv"))),
                        model=ModelConfig(name=str(mean_pooled_dir), method="freeze", freeze_layers=-1),
                        train=TrainConfig(max_length=16))
@@ -151,6 +163,8 @@ def test_head_only_run_is_the_probe_and_loads_with_pipeline(mean_pooled_dir, tmp
     assert started["total_steps"] == 0 and report["steps"] == 0 and report["best_step"] == 0
     evals = [e for e in events if e["type"] == "eval"]
     assert len(evals) == 1 and evals[0]["probe"]
+    # the head that ships is fitted to the tight tolerance, first on the training rows, then with validation's too
+    assert tolerances == [probe.FINAL_TOLERANCE, probe.FINAL_TOLERANCE]
     assert report["accuracy"] >= 0.75  # chance is a third: the words give the label away even to random weights
     texts = [json.loads(line)["text"] for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
     ours = inference.Classifier(tmp_path / "run" / "model").predict(texts)
@@ -162,14 +176,17 @@ def test_head_only_run_is_the_probe_and_loads_with_pipeline(mean_pooled_dir, tmp
         assert mine.confidence == pytest.approx(row["confidence"], abs=1e-4)
 
 
-def test_fine_tuning_starts_from_the_probe_and_keeps_it_when_nothing_beats_it(mean_pooled_dir, tmp_path):
+def test_fine_tuning_starts_from_the_probe_and_keeps_it_when_nothing_beats_it(mean_pooled_dir, tmp_path, monkeypatch):
     # A learning rate of ~0 leaves every checkpoint as good as the probe, never better: the probe is kept
     # and fitted again on the validation rows too.
     config = RunConfig(data=DataConfig(train_file=str(separable_csv(tmp_path / "d.csv"))),
                        model=ModelConfig(name=str(mean_pooled_dir), method="full"),
                        train=TrainConfig(max_length=16, epochs=2, batch_size=8, learning_rate=1e-12, patience=0))
+    tolerances = record_tolerances(monkeypatch)
     events = []
     report = training.train(config, tmp_path / "run", events.append)
+    # the starting head is a quick fit; once it is kept it ships, and is fitted again to the tight tolerance
+    assert tolerances == [probe.TOLERANCE, probe.FINAL_TOLERANCE]
     evals = [e for e in events if e["type"] == "eval"]
     assert evals[0]["step"] == 0 and evals[0]["best"] and not any(e["best"] for e in evals[1:])
     assert report["best_step"] == 0 and report["steps"] == events[0]["total_steps"] > 0
