@@ -4,7 +4,8 @@
     tracker.on_event(event)                        # for every event the run writes; closes itself on the last one
     tracker.close()                                # safe to call again
 
-TensorBoard event files go into the run folder itself, so `tensorboard --logdir runs` lists every run by its id:
+TensorBoard event files go into the run folder itself (when the `tensorboard` package is installed: the
+`tracking` extra; without it there is nothing to write them with, and nothing is said), so `tensorboard --logdir runs` lists every run by its id:
 training loss, learning rate and samples/s at each logged step; validation loss, accuracy and macro-F1 at each
 evaluation; the test metrics at the end; the settings as hyperparameters (the HParams tab) beside the final
 scores. MLflow gets the same metrics, the settings as parameters and the model folder as an artefact, in a run
@@ -16,6 +17,7 @@ run's events saying so.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -164,7 +166,8 @@ class Tracker:
         tracker = cls(run_dir, {}, note)
         settings = flat_settings(config)
         uri = mlflow_uri or getattr(config, "mlflow_uri", None) or os.environ.get(MLFLOW_ENV)
-        tracker._add("TensorBoard", lambda: TensorBoardWriter(run_dir, settings))
+        if tensorboard_installed():  # nobody asked for it: without the package, no note on every run
+            tracker._add("TensorBoard", lambda: TensorBoardWriter(run_dir, settings))
         if uri:
             tracker._add("MLflow", lambda: MlflowWriter(run_dir, settings, uri))
         return tracker
@@ -203,6 +206,10 @@ class Tracker:
                 backend.close(self.finished)
             except Exception as err:
                 self._failed(name, err)
+
+
+def tensorboard_installed() -> bool:
+    return importlib.util.find_spec("tensorboard") is not None
 
 
 def _append_note(run_dir: Path, sentence: str) -> None:

@@ -133,3 +133,17 @@ def test_cli_train_with_mlflow_logs_to_the_store_beside_the_runs(tmp_path, tiny_
     [found] = client.search_runs([client.get_experiment_by_name(tracking.EXPERIMENT).experiment_id])
     assert found.data.tags["mlflow.runName"] == run_dir.name and found.info.status == "FINISHED"
     assert list(run_dir.glob("events.out.tfevents.*"))
+
+
+def test_without_the_tracking_extra_a_run_gets_no_note_unless_mlflow_was_asked_for(tmp_path, monkeypatch):
+    import sys
+    for name in ("tensorboard", "mlflow", "mlflow.tracking"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed: importing it raises ImportError
+    monkeypatch.setattr(tracking, "tensorboard_installed", lambda: False)
+    notes = []
+    config = RunConfig(data=DataConfig(train_file="a.csv"))
+    quiet = tracking.Tracker.for_run(tmp_path, config, note=notes.append)
+    assert quiet.backends == {} and notes == []
+    asked = tracking.Tracker.for_run(tmp_path, config, mlflow_uri=tracking.default_mlflow_uri(tmp_path),
+                                     note=notes.append)
+    assert asked.backends == {} and len(notes) == 1 and "MLflow" in notes[0] and "studio[tracking]" in notes[0]
