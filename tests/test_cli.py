@@ -247,6 +247,7 @@ def test_ctrl_c_in_the_foreground_keeps_the_best_then_discards(tmp_path):
     from studio.runs import Run
     run = Run.create(tmp_path / "runs", RunConfig(data=DataConfig(train_file="x.csv")))
     said = []
+    before = signal.getsignal(signal.SIGINT)
     with jobs.stop_on_signals(run.path, say=said.append):
         should_stop = jobs.StopCheck(run)
         assert should_stop() is None
@@ -255,7 +256,7 @@ def test_ctrl_c_in_the_foreground_keeps_the_best_then_discards(tmp_path):
         os.kill(os.getpid(), signal.SIGINT)
         assert should_stop() == "discard" and run.stop_requested() == "discard"
     assert "keeping the best model so far" in said[0] and "without keeping" in said[1]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_devices_below_one_is_refused_in_a_sentence(sentiment_csv, tiny_model_dir, tmp_path, capsys):

@@ -23,6 +23,12 @@ def environment() -> dict:
             "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
 
 
+def as_from_a_terminal() -> None:
+    """In the child before it starts: Ctrl-C as a terminal delivers it, even when this test process was started in
+    the background, where SIGINT arrives ignored and a child would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def only_run(folder: Path) -> runs.Run:
     (run,) = runs.list_runs(folder)
     return run
@@ -43,7 +49,8 @@ def test_cli_train_stops_at_a_step_on_a_signal_and_exits_0(sig, sentiment_csv, t
     command = [sys.executable, "-m", "studio", "train", str(sentiment_csv), "--model", str(tiny_model_dir),
                "--method", "full", "--epochs", "200", "--batch-size", "8", "--max-length", "32", "--patience", "0",
                "--runs-dir", str(tmp_path / "runs"), "--json"]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(),
+                             preexec_fn=as_from_a_terminal)
     try:
         for line in child.stdout:
             if line.startswith("{") and json.loads(line).get("type") == "step":
@@ -95,7 +102,7 @@ def test_the_web_studio_stops_training_on_a_signal_and_exits_0(sig, sentiment_cs
     folder = tmp_path / "runs"
     child = subprocess.Popen([sys.executable, str(script), str(folder), str(free_port()), str(sentiment_csv),
                               str(tiny_model_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=environment())
+                             env=environment(), preexec_fn=as_from_a_terminal)
     try:
         deadline = time.time() + 300
         while time.time() < deadline and child.poll() is None:
