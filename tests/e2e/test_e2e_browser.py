@@ -137,7 +137,9 @@ def test_sample_data_to_a_classifier_in_the_browser(studio_url, browser, chinese
     assert 'data-state="finished"' in page.inner_html("#train-progress")
     assert "<b>not bold</b>" in page.inner_text("#train-status")  # a name with markup reads as typed
     assert page.locator("#train-status b", has_text="not bold").count() == 0
-    assert "browser test" in page.input_value("#train-shown-run input")  # the run shown is named
+    # the run shown is named: the picker follows the run's key, one event after the status line
+    page.wait_for_function("document.querySelector('#train-shown-run input').value.includes('browser test')",
+                           timeout=15_000)
     _shot(page, "3-train")
 
     # 4. Evaluate: metrics, confusion matrix, the summary.
