@@ -249,6 +249,7 @@ def run_studio(cell: core.Cell, sample: dict, ctx: Context, folder: Path, logs: 
             "steps": out.get("steps"), "epochs_done": out.get("epochs_done"), "best_step": out.get("best_step"),
             "batch_size": out.get("batch_size"), "learning_rate": out.get("learning_rate"),
             "validation_rows": out.get("validation_rows"),
+            "evals": [{k: e[k] for k in ("step", "loss", "accuracy", "macro_f1")} for e in out.get("evals") or []],
             "config": {"method": cfg["model"]["method"], "freeze_layers": cfg["model"]["freeze_layers"],
                        "preset": t["preset"], "epochs": t["epochs"], "learning_rate": t["learning_rate"],
                        "batch_size": t["batch_size"], "seed": t["seed"]},

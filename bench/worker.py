@@ -75,7 +75,7 @@ def cmd_train(a) -> int:
         return next((e["_t"] for e in events if e.get("type") == kind), None)
     started = next((e for e in events if e.get("type") == "started"), {})
     notes = [e["message"] for e in events if e.get("type") == "note"]
-    evals = [{k: e[k] for k in ("step", "epoch", "accuracy", "macro_f1", "_t")} for e in events if e.get("type") == "eval"]
+    evals = [{k: e[k] for k in ("step", "epoch", "loss", "accuracy", "macro_f1", "_t")} for e in events if e.get("type") == "eval"]
     result.update({
         "call_to_started_s": first("started"), "call_to_first_step_s": first("step"), "train_call_wall_s": round(wall, 3),
         "train_rows": started.get("train_rows"), "validation_rows": started.get("validation_rows"),

@@ -110,8 +110,9 @@ def test_a_single_label_checkpoint_never_beats_a_useful_one():
     useless = {"single_label": True, "macro_f1": 0.47, "loss": 0.2}
     useful = {"single_label": False, "macro_f1": 0.40, "loss": 0.9}
     assert training.better(useful, useless) and not training.better(useless, useful)
-    tie_lower_loss = {"single_label": False, "macro_f1": 0.40, "loss": 0.5}
-    assert training.better(tie_lower_loss, useful)
+    tie_higher_loss = {"single_label": False, "macro_f1": 0.40, "loss": 1.2}
+    assert training.better(tie_higher_loss, useful)  # a tie goes to the later checkpoint, whatever its loss
+    assert not training.better({**useful, "macro_f1": 0.39}, useful)
 
 
 def test_auto_fits_only_the_head_when_labels_have_few_rows():
@@ -177,11 +178,11 @@ def test_head_only_run_is_the_probe_and_loads_with_pipeline(mean_pooled_dir, tmp
 
 
 def test_fine_tuning_starts_from_the_probe_and_keeps_it_when_nothing_beats_it(mean_pooled_dir, tmp_path, monkeypatch):
-    # A learning rate of ~0 leaves every checkpoint as good as the probe, never better: the probe is kept
-    # and fitted again on the validation rows too.
+    # A learning rate far too high wrecks every checkpoint after the probe: the probe is kept and fitted again
+    # on the validation rows too.
     config = RunConfig(data=DataConfig(train_file=str(separable_csv(tmp_path / "d.csv"))),
                        model=ModelConfig(name=str(mean_pooled_dir), method="full"),
-                       train=TrainConfig(max_length=16, epochs=2, batch_size=8, learning_rate=1e-12, patience=0))
+                       train=TrainConfig(max_length=16, epochs=2, batch_size=8, learning_rate=0.5, patience=0))
     tolerances = record_tolerances(monkeypatch)
     events = []
     report = training.train(config, tmp_path / "run", events.append)
@@ -191,6 +192,20 @@ def test_fine_tuning_starts_from_the_probe_and_keeps_it_when_nothing_beats_it(me
     assert evals[0]["step"] == 0 and evals[0]["best"] and not any(e["best"] for e in evals[1:])
     assert report["best_step"] == 0 and report["steps"] == events[0]["total_steps"] > 0
     assert any("fitted again" in e.get("message", "") for e in events)
+
+
+def test_a_checkpoint_that_ties_the_best_so_far_replaces_it(mean_pooled_dir, tmp_path):
+    # A learning rate of ~0 leaves every checkpoint exactly as good as the probe: on a tie the later one is kept,
+    # as when validation is already (nearly) perfect and cannot tell checkpoints apart.
+    config = RunConfig(data=DataConfig(train_file=str(separable_csv(tmp_path / "d.csv"))),
+                       model=ModelConfig(name=str(mean_pooled_dir), method="full"),
+                       train=TrainConfig(max_length=16, epochs=2, batch_size=8, learning_rate=1e-12, patience=0))
+    events = []
+    report = training.train(config, tmp_path / "run", events.append)
+    evals = [e for e in events if e["type"] == "eval"]
+    assert len(evals) > 2 and len({e["macro_f1"] for e in evals}) == 1 and all(e["best"] for e in evals)
+    assert report["best_step"] == evals[-1]["step"] == report["steps"]
+    assert not any("fitted again" in e.get("message", "") for e in events)
 
 
 def test_auto_trains_the_head_when_no_row_can_be_set_aside_for_validation(mean_pooled_dir, tmp_path):
