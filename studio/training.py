@@ -742,9 +742,10 @@ def fit(trainer: Trainer, progress: Progress, emit: Emit, should_stop, out_dir: 
                         note_progress(progress, scores)
                         trainer.train_mode()
                         last_log, seen_at_last_log = time.perf_counter(), progress.seen  # throughput excludes evaluation
-                        if plan.patience and progress.evals_without_gain >= plan.patience and step < plan.total_steps:
+                        patience = patience_now(plan, progress)
+                        if patience and progress.evals_without_gain >= patience and step < plan.total_steps:
                             emit({"type": "note", "message": f"Stopped early at epoch {step / plan.steps_per_epoch:.1f}: "
-                                                             f"validation did not improve for {plan.patience} evaluations."})
+                                                             f"validation did not improve for {patience} evaluations."})
                             progress.stopped_early = True
                         trainer.checkpoint(progress, out_dir, head_fit,
                                            progress.train_seconds_before + time.perf_counter() - t_begin)
@@ -758,6 +759,15 @@ def fit(trainer: Trainer, progress: Progress, emit: Emit, should_stop, out_dir: 
             progress.stopped_by_user = True
             emit({"type": "note", "message": f"Stopped by the user at step {progress.step}; keeping the best model so "
                                              f"far (step {progress.best['step']})."})
+
+
+def patience_now(plan: Plan, progress: Progress) -> int:
+    """Fine-tuning from the fitted head often scores under it at its first evaluation, then passes it: while the
+    head is still the one to beat, early stopping waits two evaluations. (Quick, patience 1, spam_messy at 1,000
+    rows: one validation row fewer after the first epoch stopped the run and kept the head, 94.8 on the test rows
+    where the default scored 98.7 on the same rows.)"""
+    head_leads = progress.reference is not None and progress.reference.get("step") == 0
+    return max(plan.patience, 2) if plan.patience and head_leads else plan.patience
 
 
 def note_progress(progress: Progress, scores: dict) -> None:

@@ -1,4 +1,5 @@
 """The linear probe, mean pooling as a layer, and what training does with them."""
+import dataclasses
 import json
 
 import numpy as np
@@ -206,6 +207,29 @@ def test_a_checkpoint_that_ties_the_best_so_far_replaces_it(mean_pooled_dir, tmp
     assert len(evals) > 2 and len({e["macro_f1"] for e in evals}) == 1 and all(e["best"] for e in evals)
     assert report["best_step"] == evals[-1]["step"] == report["steps"]
     assert not any("fitted again" in e.get("message", "") for e in events)
+
+
+def test_early_stopping_gives_fine_tuning_two_evaluations_to_pass_the_fitted_head():
+    plan = training.plan_schedule(TrainConfig(patience=1), train_rows=850, batch_size=16, head_only=False)
+    assert plan.patience == 1 and plan.eval_every >= training.MIN_PATIENCE_STEPS
+    head_leads = training.Progress(reference={"macro_f1": 0.9, "loss": 0.2, "step": 0})
+    fine_tuned_leads = training.Progress(reference={"macro_f1": 0.9, "loss": 0.2})  # as note_progress records it
+    assert training.patience_now(plan, head_leads) == 2 and training.patience_now(plan, fine_tuned_leads) == 1
+    assert training.patience_now(dataclasses.replace(plan, patience=0), head_leads) == 0  # 0 still means never
+
+
+def test_a_run_with_patience_one_stops_only_after_two_evaluations_under_the_head(mean_pooled_dir, tmp_path):
+    # ~0 learning rate: no evaluation gains on the head; 480 training rows at batch 8 make an epoch of 60 steps,
+    # more than the 40 steps early stopping always waits, so patience stays 1 once the head is beaten.
+    config = RunConfig(data=DataConfig(train_file=str(separable_csv(tmp_path / "d.csv", rows_per_label=200))),
+                       model=ModelConfig(name=str(mean_pooled_dir), method="full"),
+                       train=TrainConfig(max_length=16, epochs=4, batch_size=8, learning_rate=1e-12, patience=1))
+    events = []
+    report = training.train(config, tmp_path / "run", events.append)
+    started = next(e for e in events if e["type"] == "started")
+    assert started["steps_per_epoch"] >= training.MIN_PATIENCE_STEPS
+    assert report["steps"] == 2 * started["steps_per_epoch"] < started["total_steps"]
+    assert any(e.get("message", "").startswith("Stopped early at epoch 2.0") for e in events)
 
 
 def test_auto_trains_the_head_when_no_row_can_be_set_aside_for_validation(mean_pooled_dir, tmp_path):
