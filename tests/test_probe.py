@@ -111,9 +111,11 @@ def test_a_single_label_checkpoint_never_beats_a_useful_one():
     useless = {"single_label": True, "macro_f1": 0.47, "loss": 0.2}
     useful = {"single_label": False, "macro_f1": 0.40, "loss": 0.9}
     assert training.better(useful, useless) and not training.better(useless, useful)
-    tie_higher_loss = {"single_label": False, "macro_f1": 0.40, "loss": 1.2}
-    assert training.better(tie_higher_loss, useful)  # a tie goes to the later checkpoint, whatever its loss
-    assert not training.better({**useful, "macro_f1": 0.39}, useful)
+    assert not training.better({**useful, "macro_f1": 0.39, "loss": 0.1}, useful)
+    # a tie in macro-F1 goes to the later checkpoint, unless its validation loss is clearly higher
+    assert training.better({**useful, "loss": 0.5}, useful)
+    assert training.better({**useful, "loss": 0.9 + training.LOSS_TIE / 2}, useful)
+    assert not training.better({**useful, "loss": 0.9 + training.LOSS_TIE * 2}, useful)
 
 
 def test_auto_fits_only_the_head_when_labels_have_few_rows():
