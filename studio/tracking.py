@@ -9,8 +9,9 @@ TensorBoard event files go into the run folder itself (when the `tensorboard` pa
 run by its id: training loss, learning rate and samples/s at each logged step; validation loss, accuracy and
 macro-F1 at each evaluation; the test metrics at the end; the settings as hyperparameters (the HParams tab)
 beside the final scores. MLflow gets the same metrics, the settings as parameters and the model folder as an
-artefact, in a run named after the run's id; it is on when the run's config names a tracking URI (`RunConfig.mlflow_uri`, set by
-`train --mlflow [URI]`) or STUDIO_MLFLOW_URI is set for the process (every run the studio trains then logs).
+artefact, in a run named after the run's id; it is on when the run's config names a tracking URI
+(`RunConfig.mlflow_uri`, set by `train --mlflow [URI]`) or STUDIO_MLFLOW_URI is set for the process (every run
+the studio trains then logs).
 
 A tracker never stops training: the first error of a backend turns that backend off and leaves one note in the
 run's events saying so.
